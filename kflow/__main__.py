@@ -1,0 +1,6 @@
+"""``python -m kflow``."""
+
+from kflow.cli import main
+
+if __name__ == "__main__":
+    main()

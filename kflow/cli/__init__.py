@@ -1,0 +1,206 @@
+"""The ``kflow`` command line. Commands import the engine lazily: ``--help`` stays fast."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+app = typer.Typer(
+    name="kflow",
+    help="Run Kestra flows locally: no server, every output kept, expressions evaluated.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _guard(fn: Any, *args: Any) -> None:
+    """Run a command; a KflowError becomes one message and its exit code."""
+    from kflow.errors import KflowError
+
+    try:
+        fn(*args)
+    except KflowError as exc:
+        from kflow.cli.errors import report
+
+        raise typer.Exit(report(exc)) from None
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        raise typer.Exit(130) from None
+
+
+def _version(value: bool) -> None:
+    if value:
+        from kflow import __version__
+
+        typer.echo(f"kflow {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show a traceback for unexpected errors.")
+    ] = False,
+) -> None:
+    from kflow.cli import errors
+
+    errors.DEBUG = debug
+
+
+@app.command()
+def run(
+    flow: Annotated[Path, typer.Argument(help="The flow file (YAML).", show_default=False)],
+    inputs: Annotated[
+        Optional[list[str]],  # noqa: UP045 - typer needs Optional here
+        typer.Option("-i", "--input", help="KEY=VALUE, or KEY=@PATH to read a file."),
+    ] = None,
+    inputs_file: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--inputs", help="A JSON or YAML file mapping input ids to values."),
+    ] = None,
+    labels: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--label", help="KEY=VALUE label on the execution."),
+    ] = None,
+    flows_dir: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--flows", help="Where subflows are looked up (default: the flow's dir)."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print only the execution as one JSON object.")
+    ] = False,
+    output: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--output", help="Print only this flow output's raw value."),
+    ] = None,
+) -> None:
+    """Run a flow and show its task states, outputs and flow outputs.
+
+    Exit code: 0 SUCCESS or WARNING, 1 FAILED or KILLED, 2 invalid flow or inputs.
+
+    Example: kflow run flow.yml -i name=World -i data=@data.csv
+    """
+    from kflow.cli.run import run_command
+
+    _guard(run_command, flow, inputs or [], inputs_file, labels or [], flows_dir, as_json, output)
+
+
+@app.command()
+def outputs(
+    execution: Annotated[str, typer.Argument(help="Execution id (or a prefix), or 'last'.")],
+    task: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--task", help="Only this task's runs."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show each task run of an execution with its outputs.
+
+    Example: kflow outputs last --task produce_output
+    """
+    from kflow.cli.inspect import outputs_command
+
+    _guard(outputs_command, execution, task, as_json)
+
+
+@app.command("eval")
+def eval_(
+    expression: Annotated[str, typer.Argument(help="A Pebble expression, e.g. '{{ 1 + 1 }}'.")],
+    execution: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--exec", help="Render against this execution ('last' = newest)."),
+    ] = None,
+    context_file: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--context", help="A JSON or YAML mapping of variables."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Render an expression, like Kestra's Debug Expression.
+
+    Example: kflow eval --exec last '{{ outputs.sample_json.value | jq(".data") | first }}'
+    """
+    from kflow.cli.inspect import eval_command
+
+    _guard(eval_command, expression, execution, context_file, as_json)
+
+
+@app.command()
+def validate(
+    flows: Annotated[list[Path], typer.Argument(help="Flow files to check.")],
+) -> None:
+    """Check flow files without running them (exit 0 when all are valid, 2 otherwise).
+
+    Example: kflow validate flows/*.yml
+    """
+    from kflow.cli.inspect import validate_command
+
+    _guard(validate_command, flows)
+
+
+@app.command()
+def executions(
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many, newest first.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the executions kept in this kflow home.
+
+    Example: kflow executions --limit 5
+    """
+    from kflow.cli.inspect import executions_command
+
+    _guard(executions_command, limit, as_json)
+
+
+@app.command()
+def logs(
+    execution: Annotated[str, typer.Argument(help="Execution id (or a prefix), or 'last'.")],
+    task: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--task", help="Only this task's logs."),
+    ] = None,
+) -> None:
+    """Show the log lines of an execution (script output included).
+
+    Example: kflow logs last --task rename
+    """
+    from kflow.cli.inspect import logs_command
+
+    _guard(logs_command, execution, task)
+
+
+@app.command()
+def preview(
+    uri: Annotated[str, typer.Argument(help="A kestra:/// URI of a stored file.")],
+    rows: Annotated[int, typer.Option("--rows", help="How many rows or lines.")] = 100,
+) -> None:
+    """Show the head of a stored file: a table for CSV, JSON lines and Ion, else text.
+
+    Example: kflow preview kestra:///company/team/flow/executions/ID/tasks/t/RUN/out.csv
+    """
+    from kflow.cli.inspect import preview_command
+
+    _guard(preview_command, uri, rows)
+
+
+@app.command()
+def plugins() -> None:
+    """List the task types kflow can run (built-in and from installed plugins)."""
+    from kflow.cli.inspect import plugins_command
+
+    _guard(plugins_command)
+
+
+def main() -> None:
+    """Console-script entry point: one clear line per error, never a traceback."""
+    from kflow.cli.errors import run_app
+
+    run_app(app)

@@ -1,0 +1,240 @@
+"""The expression context of a task run and the ``RunContext`` tasks receive."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from kflow.engine.execution import TaskRun, iso_instant
+from kflow.engine.outputs import parents_entry
+from kflow.errors import KflowError, StorageError
+from kflow.storage.base import execution_prefix, taskrun_prefix, to_uri, uri_path
+from kflow.tasks.base import RunContext
+
+if TYPE_CHECKING:
+    from kflow.engine.executor import Executor
+    from kflow.flow.model import TaskSpec
+
+
+def kestra_envs() -> dict[str, str]:
+    """``envs``: variables starting with ``KESTRA_``, prefix stripped, lower-cased."""
+    out = {}
+    for key, value in os.environ.items():
+        if key.startswith("KESTRA_") and not key.startswith(("KESTRA_CONFIGURATION",)):
+            if key == "KESTRA_PLUGINS_PATH":
+                continue
+            out[key[len("KESTRA_") :].lower()] = value
+    return out
+
+
+class Services:
+    """What expression functions (``read``, ``fileSize``, ``secret``...) may reach.
+
+    ``read()`` is limited to the current execution's files (and its parent's, for a
+    subflow), as in Kestra.
+    """
+
+    def __init__(
+        self,
+        storage: Any,
+        namespace: str,
+        flow_id: str,
+        execution_id: str,
+        allowed_prefixes: list[str],
+        error_logs: Any = None,
+    ) -> None:
+        self.storage = storage
+        self.namespace = namespace
+        self.flow_id = flow_id
+        self.execution_id = execution_id
+        self.allowed_prefixes = allowed_prefixes
+        self._error_logs = error_logs
+
+    def _check(self, uri: str) -> None:
+        path = uri_path(uri)
+        if not any(path.startswith(p + "/") for p in self.allowed_prefixes):
+            raise StorageError(
+                f"Unable to read the file '{uri}' as it didn't belong to the current execution"
+            )
+
+    def read_file(self, uri: str) -> bytes:
+        if not uri.startswith("kestra://"):
+            # a namespace file
+            uri = to_uri(f"/{self.namespace.replace('.', '/')}/_files/{uri.lstrip('/')}")
+        else:
+            self._check(uri)
+        with self.storage.open(uri) as fh:
+            data: bytes = fh.read()
+            return data
+
+    def file_size(self, uri: str) -> int:
+        self._check(uri)
+        size: int = self.storage.size(uri)
+        return size
+
+    def file_exists(self, uri: str) -> bool:
+        try:
+            self._check(uri)
+        except StorageError:
+            return False
+        exists: bool = self.storage.exists(uri)
+        return exists
+
+    def secret(self, key: str) -> str:
+        """Kestra OSS reads secrets from ``SECRET_<KEY>`` env vars, base64-encoded."""
+        import base64
+
+        raw = os.environ.get(f"SECRET_{key}")
+        if raw is None:
+            raise KflowError(
+                f"Cannot find secret for key '{key}'",
+                hint=f"set the environment variable SECRET_{key} to the base64 of the value",
+            )
+        try:
+            return base64.b64decode(raw).decode("utf-8")
+        except ValueError as exc:
+            raise KflowError(f"SECRET_{key} is not valid base64") from exc
+
+    def kv(self, key: str, namespace: str | None = None, error_on_missing: bool = False) -> Any:
+        raise KflowError("the kv() function needs a KV store, which kflow does not have yet")
+
+    def error_logs(self) -> list[dict[str, Any]]:
+        return list(self._error_logs() if self._error_logs else [])
+
+
+class TaskRunContext(RunContext):
+    """The executor's implementation of :class:`kflow.tasks.base.RunContext`."""
+
+    def __init__(
+        self,
+        executor: Executor,
+        spec: TaskSpec,
+        taskrun: TaskRun,
+        ancestors: list[TaskRun],
+    ) -> None:
+        self._executor = executor
+        self.spec = spec
+        self.taskrun = taskrun
+        self.ancestors = ancestors
+        self.taskrun_id = taskrun.id
+        self.task_id = taskrun.task_id
+        self.execution_id = taskrun.execution_id
+        self.namespace = taskrun.namespace
+        self.flow_id = taskrun.flow_id
+        self.value = taskrun.value
+        self._cancelled = threading.Event()
+        self._workdirs: list[Path] = []
+        self._vars: dict[str, Any] | None = None
+
+    # ----------------------------------------------------------------- variables
+    @property
+    def variables(self) -> Mapping[str, Any]:
+        if self._vars is None:
+            ex = self._executor
+            tr = self.taskrun
+            variables = dict(ex.base_context)
+            variables["task"] = {"id": self.spec.id, "type": self.spec.type}
+            taskrun: dict[str, Any] = {
+                "id": tr.id,
+                "startDate": iso_instant(tr.state.start),
+                "attemptsCount": max(len(tr.attempts) - 1, 0),
+            }
+            if tr.parent_taskrun_id is not None:
+                taskrun["parentId"] = tr.parent_taskrun_id
+            if tr.value is not None:
+                taskrun["value"] = tr.value
+            if tr.iteration is not None:
+                taskrun["iteration"] = tr.iteration
+            variables["taskrun"] = taskrun
+            parents = parents_entry(self.ancestors)
+            if parents:
+                variables["parents"] = parents
+                variables["parent"] = parents[0]
+            self._vars = variables
+        return self._vars
+
+    def _with(self, extra: dict[str, Any]) -> Mapping[str, Any]:
+        if not extra:
+            return self.variables
+        merged = dict(self.variables)
+        merged.update(extra)
+        return merged
+
+    def render(self, value: Any, **extra: Any) -> Any:
+        from kflow import expr
+
+        return expr.render_value(value, self._with(extra))
+
+    def render_typed(self, value: Any, **extra: Any) -> Any:
+        from kflow import expr
+
+        if isinstance(value, str):
+            return expr.render_typed(value, self._with(extra))
+        return expr.render_value(value, self._with(extra))
+
+    # ----------------------------------------------------------------- side effects
+    def log(self, level: str, message: str) -> None:
+        self._executor.log(self.taskrun, level, message)
+
+    def metric(self, name: str, kind: str, value: float, tags: Mapping[str, str] | None = None) -> None:
+        entry: dict[str, Any] = {"name": name, "type": kind, "value": value}
+        if tags:
+            entry["tags"] = dict(tags)
+        with self._executor.lock:
+            self.taskrun.metrics.append(entry)
+
+    def storage_prefix(self) -> str:
+        tr = self.taskrun
+        return taskrun_prefix(tr.namespace, tr.flow_id, tr.execution_id, tr.task_id, tr.id)
+
+    def put_file(self, path: Path, name: str | None = None) -> str:
+        name = name or Path(path).name
+        if "/" in name or name in ("", ".", ".."):
+            raise StorageError(f"invalid stored file name {name!r}")
+        uri = to_uri(f"{self.storage_prefix()}/{name}")
+        return self._executor.storage.put(uri, Path(path))
+
+    def open_file(self, uri: str) -> BinaryIO:
+        return self._executor.storage.open(uri)
+
+    def working_dir(self) -> Path:
+        base = self._executor.home / "tmp"
+        base.mkdir(parents=True, exist_ok=True)
+        path = Path(tempfile.mkdtemp(prefix=f"{self.task_id}-", dir=base)).resolve()
+        self._workdirs.append(path)
+        return path
+
+    def cleanup(self) -> None:
+        for path in self._workdirs:
+            shutil.rmtree(path, ignore_errors=True)
+        self._workdirs.clear()
+
+    @property
+    def home(self) -> Path:
+        return self._executor.home
+
+    @property
+    def cancelled(self) -> threading.Event:
+        return self._cancelled
+
+    def add_secret(self, value: str) -> None:
+        self._executor.add_secret(value)
+
+    def run_subflow(
+        self,
+        namespace: str,
+        flow_id: str,
+        inputs: Mapping[str, Any],
+        labels: Mapping[str, str],
+        wait: bool,
+    ) -> Any:
+        return self._executor.run_subflow(self, namespace, flow_id, inputs, labels, wait)
+
+
+def execution_prefixes(namespace: str, flow_id: str, execution_id: str) -> str:
+    return execution_prefix(namespace, flow_id, execution_id)

@@ -1,0 +1,660 @@
+"""Runs a flow: walks the task tree, keeps every state change and output, persists them.
+
+The executor makes every decision (states, flowables, retries, outputs); tasks only do
+their own work. Flowable tasks return a plan of child groups; groups run one after another
+or on a thread pool. Every task run is saved when it starts and when it ends.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from kflow.durations import parse_duration
+from kflow.engine.context import Services, TaskRunContext, kestra_envs
+from kflow.engine.execution import Execution, StateHistory, TaskRun, iso_instant
+from kflow.engine.outputs import merge_run, set_state, value_keys
+from kflow.errors import InputError, KflowError, TaskError, TaskTimeoutError
+from kflow.flow.model import MISSING, Flow, TaskSpec
+from kflow.ids import new_id
+from kflow.secrets import MASK
+from kflow.states import State, apply_allowances, guess_final_state
+from kflow.storage.base import Storage, execution_prefix, input_prefix, to_uri
+from kflow.store.base import ExecutionStore, LogRecord
+from kflow.tasks.base import ChildGroup, FlowableTask, TaskResult
+
+MAX_SUBFLOW_DEPTH = 10
+MAX_POOL_THREADS = 64
+TIMEOUT_GRACE_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Event:
+    """A change the CLI may draw: ``execution``, ``taskrun`` or ``log``."""
+
+    kind: str
+    execution: Execution
+    taskrun: TaskRun | None = None
+    level: str | None = None
+    message: str | None = None
+    depth: int = 0
+
+
+EventCallback = Callable[[Event], None]
+
+
+def truthy_string(text: Any) -> bool:
+    """Kestra's ``TruthUtils``: false only for ``false``, ``0``, ``-0`` or empty."""
+    if text is None:
+        return False
+    if isinstance(text, bool):
+        return text
+    s = str(text).strip()
+    return s not in ("", "false", "0", "-0")
+
+
+class Executor:
+    """Runs one execution of one flow. See :func:`kflow.run_flow` for the usual entry."""
+
+    def __init__(
+        self,
+        flow: Flow,
+        *,
+        store: ExecutionStore,
+        storage: Storage,
+        home: Path,
+        on_event: EventCallback | None = None,
+        flows: Any = None,
+        depth: int = 0,
+        secrets: set[str] | None = None,
+    ) -> None:
+        self.flow = flow
+        self.store = store
+        self.storage = storage
+        self.home = home
+        self.on_event = on_event
+        self.flows = flows
+        self.depth = depth
+        self.lock = threading.RLock()
+        self.secrets: set[str] = secrets if secrets is not None else set()
+        self.execution: Execution | None = None
+        self.outputs_view: dict[str, Any] = {}
+        self.tasks_view: dict[str, Any] = {}
+        self.base_context: dict[str, Any] = {}
+        self._seq = 0
+        self._background: list[threading.Thread] = []
+        self._parent_prefix: str | None = None
+        self._error_logs: list[dict[str, Any]] = []
+
+    # ================================================================= creation
+    def prepare(
+        self,
+        raw_inputs: Mapping[str, Any] | None = None,
+        *,
+        labels: Mapping[str, str] | None = None,
+        parent: Execution | None = None,
+        trigger: dict[str, Any] | None = None,
+    ) -> Execution:
+        """Check inputs and record the execution (CREATED). Nothing is recorded, and no
+        file is stored, when an input is refused (InputError)."""
+        from kflow.flow.inputs import resolve_inputs
+
+        flow = self.flow
+        if flow.disabled:
+            raise KflowError(
+                f"Cannot execute a flow which is disabled: {flow.namespace}.{flow.id}",
+                hint="set 'disabled: false' in the flow",
+            )
+        exec_id = new_id()
+
+        def store_file(input_id: str, local: Path) -> str:
+            uri = to_uri(f"{input_prefix(flow.namespace, flow.id, exec_id, input_id)}/{local.name}")
+            return self.storage.put(uri, local)
+
+        inputs = resolve_inputs(
+            flow.inputs,
+            raw_inputs or {},
+            render=self._render_static,
+            store_file=store_file,
+        )
+        all_labels = dict(flow.labels)
+        all_labels.update(labels or {})
+        label_list = [{"key": k, "value": v} for k, v in all_labels.items()]
+        correlation = exec_id if parent is None else _correlation(parent)
+        label_list.append({"key": "system.correlationId", "value": correlation})
+        execution = Execution(
+            id=exec_id,
+            namespace=flow.namespace,
+            flow_id=flow.id,
+            flow_revision=flow.revision,
+            inputs=inputs,
+            labels=label_list,
+            parent_id=parent.id if parent is not None else None,
+            trigger=trigger,
+            flow_path=flow.path,
+        )
+        self.execution = execution
+        self.store.create_execution(execution, flow.source)
+        self._emit(Event("execution", execution, depth=self.depth))
+        return execution
+
+    def _render_static(self, value: Any) -> Any:
+        """Render input defaults with the flow-level context (no task, no outputs)."""
+        from kflow import expr
+
+        ctx = {
+            "flow": {"id": self.flow.id, "namespace": self.flow.namespace},
+            "vars": self.flow.variables,
+            "labels": dict(self.flow.labels),
+            "envs": kestra_envs(),
+            "globals": {},
+        }
+        return expr.render_value(value, ctx)
+
+    def _build_base_context(self, execution: Execution) -> None:
+        from kflow.flow.inputs import input_context
+
+        flow = self.flow
+        labels: dict[str, Any] = {}
+        for item in execution.labels:
+            labels.setdefault(item["key"], item["value"])
+        prefixes = [execution_prefix(flow.namespace, flow.id, execution.id)]
+        if self._parent_prefix:
+            prefixes.append(self._parent_prefix)
+        inputs = input_context(execution.inputs)
+        self._collect_secrets(flow, execution.inputs, inputs)
+        ctx: dict[str, Any] = {
+            "flow": {"id": flow.id, "namespace": flow.namespace, "revision": flow.revision},
+            "execution": {
+                "id": execution.id,
+                "startDate": iso_instant(execution.state.start),
+                "originalId": execution.id,
+            },
+            "outputs": self.outputs_view,
+            "tasks": self.tasks_view,
+            "inputs": inputs,
+            "vars": flow.variables,
+            "labels": labels,
+            "envs": kestra_envs(),
+            "globals": {},
+            "_kflow": Services(
+                self.storage,
+                flow.namespace,
+                flow.id,
+                execution.id,
+                prefixes,
+                error_logs=lambda: self._error_logs,
+            ),
+        }
+        if execution.trigger is not None:
+            ctx["trigger"] = execution.trigger.get("variables", {})
+        self.base_context = ctx
+
+    def _collect_secrets(self, flow: Flow, stored: Mapping[str, Any], clear: Mapping[str, Any]) -> None:
+        for spec in flow.inputs:
+            if spec.type == "SECRET":
+                value: Any = clear
+                for part in spec.id.split("."):
+                    value = value.get(part) if isinstance(value, Mapping) else None
+                if isinstance(value, str) and value:
+                    self.add_secret(value)
+
+    # ================================================================= running
+    def run(self, execution: Execution | None = None) -> Execution:
+        """Run the prepared execution to its final state and return it."""
+        execution = execution or self.execution
+        if execution is None:
+            raise RuntimeError("prepare() first")
+        self.execution = execution
+        self._build_base_context(execution)
+        execution.state.set(State.RUNNING)
+        self.store.save_execution(execution)
+        self._emit(Event("execution", execution, depth=self.depth))
+        try:
+            main = self._run_sequence(self.flow.tasks, None, None, None, [])
+            main_state = guess_final_state(r.state.current for r in main)
+            if main_state in (State.FAILED, State.KILLED) and self.flow.errors:
+                self._run_sequence(self.flow.errors, None, None, None, [])
+            if self.flow.finally_:
+                self._run_sequence(self.flow.finally_, None, None, None, [])
+            final = main_state
+            for t in self._background:
+                t.join()
+            if self.flow.outputs:
+                try:
+                    execution.outputs = self._flow_outputs()
+                except KflowError as exc:
+                    execution.error = f"Failed to render output values: {exc.message}"
+                    self.log(None, "ERROR", execution.error)
+                    final = State.FAILED
+        except KeyboardInterrupt:
+            self._kill_running(execution)
+            execution.state.set(State.KILLED)
+            self.store.save_execution(execution)
+            self.store.flush()
+            raise
+        execution.state.set(final)
+        self.store.save_execution(execution)
+        self._emit(Event("execution", execution, depth=self.depth))
+        if self.flow.after_execution:
+            self.base_context["execution"] = dict(
+                self.base_context["execution"], state=final.value, outputs=execution.outputs
+            )
+            self._run_sequence(self.flow.after_execution, None, None, None, [])
+        self.store.flush()
+        return execution
+
+    def _kill_running(self, execution: Execution) -> None:
+        with self.lock:
+            for tr in execution.task_runs:
+                if not tr.state.current.terminal:
+                    tr.state.set(State.KILLED)
+                    self.store.save_taskrun(execution, tr)
+
+    def _flow_outputs(self) -> dict[str, Any]:
+        from kflow import expr
+        from kflow.flow.inputs import resolve_outputs
+
+        rendered: dict[str, Any] = {}
+        problems: list[str] = []
+        for spec in self.flow.outputs:
+            try:
+                rendered[spec.id] = expr.render_value(spec.value, self.base_context)
+            except KflowError as exc:
+                problems.append(f"output `{spec.id}`: {exc.message}")
+        if problems:
+            raise InputError("; ".join(problems), problems=problems)
+        return resolve_outputs(self.flow.outputs, rendered)
+
+    def _run_sequence(
+        self,
+        specs: tuple[TaskSpec, ...],
+        parent: TaskRun | None,
+        value: str | None,
+        iteration: int | None,
+        ancestors: list[TaskRun],
+    ) -> list[TaskRun]:
+        """Run tasks one after another; a FAILED or KILLED run stops the sequence."""
+        runs: list[TaskRun] = []
+        for spec in specs:
+            if spec.disabled:
+                continue
+            run = self._run_task(spec, parent, value, iteration, ancestors)
+            runs.append(run)
+            if run.state.current in (State.FAILED, State.KILLED):
+                break
+        return runs
+
+    def _new_taskrun(
+        self, spec: TaskSpec, parent: TaskRun | None, value: str | None, iteration: int | None
+    ) -> TaskRun:
+        ex = self.execution
+        assert ex is not None
+        with self.lock:
+            self._seq += 1
+            tr = TaskRun(
+                id=new_id(),
+                execution_id=ex.id,
+                namespace=ex.namespace,
+                flow_id=ex.flow_id,
+                task_id=spec.id,
+                task_type=spec.type,
+                parent_taskrun_id=parent.id if parent is not None else None,
+                value=value,
+                iteration=iteration,
+                seq=self._seq,
+            )
+            ex.task_runs.append(tr)
+        return tr
+
+    def _run_task(
+        self,
+        spec: TaskSpec,
+        parent: TaskRun | None,
+        value: str | None,
+        iteration: int | None,
+        ancestors: list[TaskRun],
+    ) -> TaskRun:
+        ex = self.execution
+        assert ex is not None
+        tr = self._new_taskrun(spec, parent, value, iteration)
+        ctx = TaskRunContext(self, spec, tr, ancestors)
+        try:
+            if spec.run_if is not MISSING:
+                try:
+                    cond = ctx.render(spec.run_if)
+                except KflowError as exc:
+                    return self._finish(tr, ancestors, State.FAILED, None, f"runIf: {exc.message}")
+                if not truthy_string(cond if not isinstance(cond, bool) else str(cond).lower()):
+                    return self._finish(tr, ancestors, State.SKIPPED, None, None)
+            tr.state.set(State.RUNNING)
+            self.store.save_taskrun(ex, tr)
+            self._emit(Event("taskrun", ex, tr, depth=self.depth))
+            if spec.task_class.flowable:
+                state, outputs, error = self._run_flowable(spec, tr, ctx, ancestors)
+            else:
+                state, outputs, error = self._run_runnable(spec, tr, ctx)
+            state = apply_allowances(state, spec.allow_failure, spec.allow_warning)
+            return self._finish(tr, ancestors, state, outputs, error)
+        finally:
+            ctx.cleanup()
+
+    def _finish(
+        self,
+        tr: TaskRun,
+        ancestors: list[TaskRun],
+        state: State,
+        outputs: dict[str, Any] | None,
+        error: str | None,
+    ) -> TaskRun:
+        ex = self.execution
+        assert ex is not None
+        if state is not State.SKIPPED and outputs is None and error is None:
+            outputs = {}
+        if outputs is not None:
+            tr.outputs = outputs
+        if error is not None:
+            tr.error = error
+            self.log(tr, "ERROR", error)
+        with self.lock:
+            if tr.outputs is not None:
+                merge_run(self.outputs_view, tr.task_id, value_keys(tr, ancestors), tr.outputs)
+            tr.state.set(state)
+            set_state(self.tasks_view, tr)
+        self.store.save_taskrun(ex, tr)
+        self._emit(Event("taskrun", ex, tr, depth=self.depth))
+        return tr
+
+    # ----------------------------------------------------------------- runnable
+    def _run_runnable(
+        self, spec: TaskSpec, tr: TaskRun, ctx: TaskRunContext
+    ) -> tuple[State, dict[str, Any] | None, str | None]:
+        task = spec.task_class(spec)
+        retry = spec.retry or {}
+        max_attempts = _max_attempts(retry)
+        max_duration = parse_duration(str(retry.get("maxDuration"))) if retry.get("maxDuration") else None
+        started = time.monotonic()
+        timeout: float | None = None
+        if spec.timeout is not None:
+            try:
+                rendered = ctx.render(spec.timeout)
+            except KflowError as exc:
+                return State.FAILED, None, f"timeout: {exc.message}"
+            timeout = parse_duration(str(rendered))
+            if timeout is None:
+                return State.FAILED, None, f"timeout {rendered!r} is not an ISO-8601 duration such as PT30S"
+        attempt = 0
+        while True:
+            attempt += 1
+            att = StateHistory(State.RUNNING)
+            tr.attempts.append(att)
+            ctx._vars = None  # attemptsCount changes
+            state, outputs, error = self._attempt(task, ctx, timeout)
+            att.set(state)
+            if state is not State.FAILED or not retry:
+                break
+            if attempt >= max_attempts:
+                break
+            delay = _retry_delay(retry, attempt)
+            if max_duration is not None and time.monotonic() - started + delay > max_duration:
+                break
+            self.log(tr, "WARN", f"attempt {attempt} failed ({error}); retrying in {delay:g}s")
+            tr.state.set(State.RETRYING)
+            self.store.save_taskrun(self.execution, tr)  # type: ignore[arg-type]
+            if ctx.cancelled.wait(delay):
+                break
+            tr.state.set(State.RUNNING)
+            ctx.cancelled.clear()
+        if state is State.SUCCESS and attempt > 1 and retry.get("warningOnRetry"):
+            state = State.WARNING
+        return state, outputs, error
+
+    def _attempt(
+        self, task: Any, ctx: TaskRunContext, timeout: float | None
+    ) -> tuple[State, dict[str, Any] | None, str | None]:
+        result: list[Any] = []
+
+        def call() -> None:
+            try:
+                result.append(("ok", task.run(ctx)))
+            except BaseException as exc:  # noqa: BLE001 - reported as the task's failure
+                result.append(("err", exc))
+
+        if timeout is None:
+            call()
+        else:
+            worker = threading.Thread(target=call, name=f"task-{ctx.task_id}", daemon=True)
+            worker.start()
+            worker.join(timeout)
+            if worker.is_alive():
+                ctx.cancelled.set()
+                worker.join(TIMEOUT_GRACE_SECONDS)
+                partial = None
+                if result and result[0][0] == "err" and isinstance(result[0][1], TaskError):
+                    partial = result[0][1].outputs
+                return (
+                    State.FAILED,
+                    partial,
+                    f"Timeout after {spec_duration(timeout)}: the task ran longer than its "
+                    "'timeout' and was stopped",
+                )
+        kind, payload = result[0]
+        if kind == "ok":
+            if isinstance(payload, TaskResult):
+                return payload.state or State.SUCCESS, dict(payload.outputs), None
+            return State.SUCCESS, dict(payload or {}), None
+        exc = payload
+        if isinstance(exc, TaskTimeoutError):
+            return State.FAILED, exc.outputs, exc.message
+        if isinstance(exc, TaskError):
+            return State.FAILED, exc.outputs, exc.message
+        if isinstance(exc, KflowError):
+            return State.FAILED, None, str(exc) if exc.path else exc.message
+        if isinstance(exc, KeyboardInterrupt):
+            raise exc
+        self.log(ctx.taskrun, "DEBUG", "".join(traceback.format_exception(exc)))
+        return State.FAILED, None, f"{type(exc).__name__}: {exc}"
+
+    # ----------------------------------------------------------------- flowable
+    def _run_flowable(
+        self, spec: TaskSpec, tr: TaskRun, ctx: TaskRunContext, ancestors: list[TaskRun]
+    ) -> tuple[State, dict[str, Any] | None, str | None]:
+        task = spec.task_class(spec)
+        assert isinstance(task, FlowableTask)
+        try:
+            plan = task.plan(ctx)
+        except KflowError as exc:
+            return State.FAILED, None, exc.message
+        except Exception as exc:  # noqa: BLE001 - a plugin bug fails its task, not kflow
+            return State.FAILED, None, f"{type(exc).__name__}: {exc}"
+        tr.outputs = dict(plan.outputs)
+        child_ancestors = [*ancestors, tr]
+        error: str | None = None
+        if plan.failed:
+            state = State.FAILED
+            error = plan.failed
+        else:
+            runs = self._run_groups(plan.groups, plan.concurrency, tr, child_ancestors)
+            state = guess_final_state(r.state.current for r in runs)
+        if state in (State.FAILED, State.KILLED) and spec.errors:
+            self._run_sequence(spec.errors, tr, None, None, child_ancestors)
+        if spec.finally_:
+            self._run_sequence(spec.finally_, tr, None, None, child_ancestors)
+        return state, tr.outputs, error
+
+    def _run_groups(
+        self, groups: list[ChildGroup], concurrency: int, parent: TaskRun, ancestors: list[TaskRun]
+    ) -> list[TaskRun]:
+        def run_group(index: int, group: ChildGroup) -> list[TaskRun]:
+            iteration = index if group.value is not None else None
+            return self._run_sequence(group.tasks, parent, group.value, iteration, ancestors)
+
+        if concurrency == 1 or len(groups) <= 1:
+            runs: list[TaskRun] = []
+            for i, group in enumerate(groups):
+                group_runs = run_group(i, group)
+                runs.extend(group_runs)
+                if any(r.state.current in (State.FAILED, State.KILLED) for r in group_runs):
+                    break
+            return runs
+        workers = len(groups) if concurrency <= 0 else min(concurrency, len(groups))
+        workers = max(1, min(workers, MAX_POOL_THREADS))
+        failed = threading.Event()
+        results: list[list[TaskRun]] = [[] for _ in groups]
+
+        def guarded(i: int, group: ChildGroup) -> None:
+            if failed.is_set():
+                return
+            results[i] = run_group(i, group)
+            if any(r.state.current in (State.FAILED, State.KILLED) for r in results[i]):
+                failed.set()
+
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kflow-group") as pool:
+            futures = [pool.submit(guarded, i, g) for i, g in enumerate(groups)]
+            for f in futures:
+                f.result()
+        return [r for group_runs in results for r in group_runs]
+
+    # ----------------------------------------------------------------- subflows
+    def run_subflow(
+        self,
+        ctx: TaskRunContext,
+        namespace: str,
+        flow_id: str,
+        inputs: Mapping[str, Any],
+        labels: Mapping[str, str],
+        wait: bool,
+    ) -> Execution:
+        if self.flows is None:
+            raise TaskError("subflows need a flow directory (--flows DIR)")
+        if self.depth + 1 > MAX_SUBFLOW_DEPTH:
+            raise TaskError(
+                f"subflow depth limit reached ({MAX_SUBFLOW_DEPTH} nested executions): "
+                f"{namespace}.{flow_id} keeps calling subflows",
+                outputs=None,
+            )
+        child_flow = self.flows.find(namespace, flow_id)
+        parent = self.execution
+        assert parent is not None
+        child = Executor(
+            child_flow,
+            store=self.store,
+            storage=self.storage,
+            home=self.home,
+            on_event=self.on_event,
+            flows=self.flows,
+            depth=self.depth + 1,
+            secrets=self.secrets,
+        )
+        child._parent_prefix = execution_prefix(parent.namespace, parent.flow_id, parent.id)
+        trigger = {
+            "id": ctx.task_id,
+            "type": "io.kestra.plugin.core.flow.Subflow",
+            "variables": {
+                "executionId": parent.id,
+                "namespace": parent.namespace,
+                "flowId": parent.flow_id,
+                "flowRevision": self.flow.revision,
+            },
+        }
+        try:
+            child_exec = child.prepare(inputs, labels=labels, parent=parent, trigger=trigger)
+        except InputError as exc:
+            raise TaskError(
+                f"subflow {namespace}.{flow_id} refused its inputs: " + "; ".join(exc.problems)
+            ) from exc
+        if wait:
+            child.run(child_exec)
+        else:
+            thread = threading.Thread(target=child.run, args=(child_exec,), daemon=True)
+            thread.start()
+            self._background.append(thread)
+        return child_exec
+
+    # ----------------------------------------------------------------- logs, events
+    def add_secret(self, value: str) -> None:
+        if value:
+            with self.lock:
+                self.secrets.add(value)
+
+    def mask(self, text: str) -> str:
+        for secret in self.secrets:
+            if secret in text:
+                text = text.replace(secret, MASK)
+        return text
+
+    def log(self, tr: TaskRun | None, level: str, message: str) -> None:
+        ex = self.execution
+        if ex is None:
+            return
+        message = self.mask(str(message))
+        level = level.upper()
+        record = LogRecord(
+            execution_id=ex.id,
+            taskrun_id=tr.id if tr else None,
+            task_id=tr.task_id if tr else None,
+            timestamp=iso_instant(datetime.now(UTC)),
+            level=level,
+            message=message,
+        )
+        self.store.append_log(record)
+        if level == "ERROR":
+            with self.lock:
+                self._error_logs.append(
+                    {"taskId": record.task_id, "message": message, "timestamp": record.timestamp}
+                )
+        self._emit(Event("log", ex, tr, level=level, message=message, depth=self.depth))
+
+    def _emit(self, event: Event) -> None:
+        if self.on_event is not None:
+            self.on_event(event)
+
+
+def _correlation(parent: Execution | None) -> str:
+    if parent is None:
+        return ""
+    for label in parent.labels:
+        if label["key"] == "system.correlationId":
+            return label["value"]
+    return parent.id
+
+
+def spec_duration(seconds: float) -> str:
+    from kflow.engine.execution import iso_duration
+
+    return iso_duration(seconds)
+
+
+def _max_attempts(retry: Mapping[str, Any]) -> int:
+    if not retry:
+        return 1
+    value = retry.get("maxAttempt", retry.get("maxAttempts"))
+    if value is None:
+        return 1 if retry.get("maxDuration") is None else 1_000_000
+    try:
+        return max(1, int(value))
+    except (TypeError, ValueError):
+        return 1
+
+
+def _retry_delay(retry: Mapping[str, Any], attempt: int) -> float:
+    """Delay before attempt ``attempt + 1`` (Failsafe policies behind Kestra's retry types)."""
+    kind = str(retry.get("type", "constant")).lower()
+    if kind == "exponential":
+        interval = parse_duration(str(retry.get("interval"))) or 1.0
+        max_interval = parse_duration(str(retry.get("maxInterval"))) or interval
+        factor = float(retry.get("delayFactor") or 2.0)
+        return float(min(interval * factor ** (attempt - 1), max_interval))
+    if kind == "random":
+        lo = parse_duration(str(retry.get("minInterval"))) or 0.0
+        hi = parse_duration(str(retry.get("maxInterval"))) or lo
+        return random.uniform(lo, hi)  # noqa: S311 - jitter, not security
+    return parse_duration(str(retry.get("interval"))) or 0.0

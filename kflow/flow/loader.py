@@ -1,0 +1,137 @@
+"""YAML text → plain Python data that remembers where each value was written.
+
+Mappings become :class:`LineDict` (a dict with ``line``/``column`` and ``key_marks``) and
+sequences :class:`LineList`, so validation can say ``flow.yml:12:5``. Timestamps are kept
+as strings and only ``true``/``false`` are booleans, as Jackson reads Kestra flows.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kflow.errors import FlowSyntaxError, NotFoundError
+
+
+class LineDict(dict):  # type: ignore[type-arg]
+    """A mapping from YAML with the (1-based) position of itself and of each key."""
+
+    line: int | None = None
+    column: int | None = None
+    key_marks: dict[Any, tuple[int, int]]
+
+    def mark(self, key: Any) -> tuple[int | None, int | None]:
+        marks = getattr(self, "key_marks", {})
+        if key in marks:
+            return marks[key]
+        return self.line, self.column
+
+
+class LineList(list):  # type: ignore[type-arg]
+    """A sequence from YAML with its position and each item's position."""
+
+    line: int | None = None
+    column: int | None = None
+    item_marks: list[tuple[int, int]]
+
+
+_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):  # type: ignore[misc,valid-type]
+    pass
+
+
+# Only true/false are booleans (Jackson), and dates stay strings.
+_Loader.yaml_implicit_resolvers = {
+    first: [
+        (tag, regexp)
+        for tag, regexp in resolvers
+        if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
+    ]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+def _construct_mapping(loader: Any, node: yaml.MappingNode) -> LineDict:
+    loader.flatten_mapping(node)
+    result = LineDict()
+    result.line = node.start_mark.line + 1
+    result.column = node.start_mark.column + 1
+    result.key_marks = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError as exc:
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping",
+                node.start_mark,
+                "found an unhashable key",
+                key_node.start_mark,
+            ) from exc
+        if key in result:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_marks[key] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+    return result
+
+
+def _construct_sequence(loader: Any, node: yaml.SequenceNode) -> LineList:
+    result = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    result.column = node.start_mark.column + 1
+    result.item_marks = [(c.start_mark.line + 1, c.start_mark.column + 1) for c in node.value]
+    return result
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+
+
+def parse_yaml(text: str, path: str | None = None) -> Any:
+    """Parse YAML text; a syntax error becomes a :class:`FlowSyntaxError` with file:line:col."""
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or "invalid YAML"
+        if exc.context:
+            problem = f"{problem} ({exc.context})"
+        raise FlowSyntaxError(
+            f"YAML syntax error: {problem}",
+            path=path,
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
+            hint="check the indentation and quoting on that line "
+            "(a value starting with '{{' or '*' must be quoted)",
+        ) from None
+    except yaml.YAMLError as exc:
+        raise FlowSyntaxError(f"YAML error: {exc}", path=path) from None
+
+
+def read_flow_text(path: str | Path) -> str:
+    """Read a flow file, with one clear error when it is missing or unreadable."""
+    p = Path(path)
+    try:
+        return p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise NotFoundError(
+            f"flow file not found: {path}", hint="check the path (relative to this directory)"
+        ) from None
+    except IsADirectoryError:
+        raise NotFoundError(f"{path} is a directory, not a flow file") from None
+    except UnicodeDecodeError:
+        raise FlowSyntaxError(f"{path} is not UTF-8 text", path=str(path)) from None
+    except OSError as exc:
+        raise NotFoundError(f"cannot read {path}: {exc.strerror}") from None

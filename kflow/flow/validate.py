@@ -1,0 +1,490 @@
+"""Plain YAML data → a validated :class:`~kflow.flow.model.Flow`, or every problem at once.
+
+Each problem names the file, line and column, what is wrong and how to fix it; the flow
+is refused before anything runs.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from kflow.errors import FlowSyntaxError, FlowValidationError, KflowError
+from kflow.flow.loader import LineDict, LineList, parse_yaml, read_flow_text
+from kflow.flow.model import MISSING, Flow, InputSpec, Location, OutputSpec, TaskSpec
+from kflow.tasks import base as registry
+from kflow.tasks.base import COMMON_PROPERTIES, FLOWABLE_PROPERTIES, Prop
+
+FLOW_ID_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$")
+NAMESPACE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+TASK_ID_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$")
+TYPE_RE = re.compile(r"^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)+$")
+
+FLOW_KEYS = {
+    "id", "namespace", "revision", "description", "labels", "inputs", "variables", "tasks",
+    "errors", "finally", "afterExecution", "outputs", "triggers", "pluginDefaults",
+    "taskDefaults", "concurrency", "retry", "sla", "checks", "disabled", "listeners",
+    "deleted", "tenantId", "workerGroup",
+}  # fmt: skip
+
+
+class _Collector:
+    """Gathers problems with their location so that one run reports all of them."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self.problems: list[KflowError] = []
+
+    def add(self, message: str, where: Any = None, key: Any = None, hint: str | None = None) -> None:
+        line = column = None
+        if isinstance(where, LineDict):
+            line, column = where.mark(key) if key is not None else (where.line, where.column)
+        elif isinstance(where, (LineList,)):
+            line, column = where.line, where.column
+        elif isinstance(where, Location):
+            line, column = where.line, where.column
+        elif isinstance(where, tuple):
+            line, column = where
+        self.problems.append(
+            KflowError(message, path=self.path, line=line, column=column, hint=hint)
+        )
+
+    def location(self, where: Any, key: Any = None) -> Location:
+        if isinstance(where, LineDict):
+            line, column = where.mark(key) if key is not None else (where.line, where.column)
+            return Location(self.path, line, column)
+        return Location(self.path)
+
+
+def _close(name: str, candidates: Iterable[str]) -> str:
+    cands = list(candidates)
+    matches = difflib.get_close_matches(name, cands, n=3, cutoff=0.6)
+    if not matches:
+        # compare on the short class name too (Retrun → io.kestra.plugin.core.debug.Return)
+        short = {c.rsplit(".", 1)[-1]: c for c in cands}
+        matches = [
+            short[m]
+            for m in difflib.get_close_matches(name.rsplit(".", 1)[-1], list(short), n=3, cutoff=0.7)
+        ]
+    return ", ".join(matches)
+
+
+def load_flow(path: str | Path) -> Flow:
+    """Read, parse and validate a flow file."""
+    text = read_flow_text(path)
+    return parse_flow(text, str(path))
+
+
+def parse_flow(text: str, path: str | None = None) -> Flow:
+    """Parse and validate flow YAML text; raises FlowError with every problem found."""
+    data = parse_yaml(text, path)
+    if data is None:
+        raise FlowSyntaxError(
+            "the file is empty: a flow needs id, namespace and tasks", path=path, line=1
+        )
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else f"a {type(data).__name__}"
+        raise FlowSyntaxError(
+            f"a flow must be a YAML mapping (id, namespace, tasks), but this file holds {kind}",
+            path=path,
+            line=getattr(data, "line", 1),
+            hint="start the file with 'id: my_flow' then 'namespace: company.team' and 'tasks:'",
+        )
+    col = _Collector(path)
+    flow = _build_flow(data, text, path, col)
+    if col.problems:
+        first = col.problems[0]
+        more = f" (and {len(col.problems) - 1} more)" if len(col.problems) > 1 else ""
+        raise FlowValidationError(
+            first.message + more,
+            problems=col.problems,
+            path=first.path,
+            line=first.line,
+            column=first.column,
+            hint=first.hint,
+        )
+    assert flow is not None
+    return flow
+
+
+def _build_flow(data: LineDict, text: str, path: str | None, col: _Collector) -> Flow | None:
+    for key in data:
+        if key not in FLOW_KEYS:
+            close = _close(str(key), FLOW_KEYS)
+            col.add(
+                f"unknown flow property '{key}'",
+                data,
+                key,
+                hint=f"did you mean {close}?" if close else "remove it",
+            )
+    fid = data.get("id")
+    ns = data.get("namespace")
+    if fid is None:
+        col.add("missing flow 'id'", data, hint="add 'id: my_flow' at the top of the file")
+    elif not isinstance(fid, str) or not FLOW_ID_RE.match(fid) or len(fid) > 100:
+        col.add(
+            f"invalid flow id {fid!r}: it must match ^[a-zA-Z0-9][a-zA-Z0-9._-]* (1-100 chars)",
+            data,
+            "id",
+            hint="use letters, digits, '.', '_' and '-' only",
+        )
+    if ns is None:
+        col.add("missing 'namespace'", data, hint="add 'namespace: company.team'")
+    elif not isinstance(ns, str) or not NAMESPACE_RE.match(ns) or len(ns) > 150:
+        col.add(
+            f"invalid namespace {ns!r}: it must match ^[a-z0-9][a-z0-9._-]* (lower case)",
+            data,
+            "namespace",
+            hint="use lower-case letters, digits, '.', '_' and '-' (e.g. company.team)",
+        )
+    tasks_raw = data.get("tasks")
+    if tasks_raw is None or (isinstance(tasks_raw, list) and not tasks_raw):
+        col.add("a flow needs at least one task under 'tasks'", data, "tasks" if "tasks" in data else None,
+                hint="add a 'tasks:' list with at least one task")  # fmt: skip
+    seen: dict[str, Location] = {}
+    tasks = _task_list(tasks_raw or [], data, "tasks", col, seen) if tasks_raw else ()
+    errors = _task_list(data.get("errors"), data, "errors", col, seen)
+    finally_ = _task_list(data.get("finally"), data, "finally", col, seen)
+    after = _task_list(data.get("afterExecution"), data, "afterExecution", col, seen)
+
+    inputs = _inputs(data, col)
+    outputs = _outputs(data, col)
+    labels = _labels(data, col)
+    variables = data.get("variables") or {}
+    if not isinstance(variables, dict):
+        col.add("'variables' must be a mapping of names to values", data, "variables")
+        variables = {}
+    disabled = data.get("disabled", False)
+    if not isinstance(disabled, bool):
+        col.add("'disabled' must be true or false", data, "disabled")
+    if col.problems:
+        return None
+    return Flow(
+        id=fid,
+        namespace=ns,
+        tasks=tasks,
+        description=data.get("description"),
+        labels=labels,
+        variables=dict(variables),
+        inputs=inputs,
+        outputs=outputs,
+        errors=errors,
+        finally_=finally_,
+        after_execution=after,
+        disabled=bool(disabled),
+        revision=int(data["revision"]) if isinstance(data.get("revision"), int) else 1,
+        path=path,
+        source=text,
+    )
+
+
+def _labels(data: LineDict, col: _Collector) -> dict[str, str]:
+    raw = data.get("labels")
+    out: dict[str, str] = {}
+    if raw is None:
+        return out
+    pairs: list[tuple[Any, Any]] = []
+    if isinstance(raw, dict):
+        pairs = list(raw.items())
+    elif isinstance(raw, list):
+        for item in raw:
+            if isinstance(item, dict) and "key" in item and "value" in item:
+                pairs.append((item["key"], item["value"]))
+            else:
+                col.add("each label in a list must be {key: ..., value: ...}", data, "labels")
+    else:
+        col.add("'labels' must be a mapping or a list of {key, value}", data, "labels")
+    for key, value in pairs:
+        if isinstance(value, (dict, list)) or value is None:
+            col.add(f"label '{key}' must have a scalar value", data, "labels")
+            continue
+        if str(key).startswith("system.") and key != "system.readOnly":
+            col.add(
+                f"System labels can only be set by Kestra itself, offending label: {key}={value}",
+                data,
+                "labels",
+            )
+            continue
+        out.setdefault(str(key), _label_str(value))
+    return out
+
+
+def _label_str(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _inputs(data: LineDict, col: _Collector) -> tuple[InputSpec, ...]:
+    raw = data.get("inputs")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        col.add("'inputs' must be a list", data, "inputs")
+        return ()
+    from kflow.flow import inputs as inputs_mod
+
+    specs: list[InputSpec] = []
+    for item in raw:
+        if not isinstance(item, dict):
+            col.add("each input must be a mapping with id and type", raw)
+            continue
+        iid = item.get("id", item.get("name"))
+        itype = item.get("type")
+        where = col.location(item)
+        if iid is None:
+            col.add("an input is missing its 'id'", item)
+            continue
+        if itype is None:
+            col.add(f"input '{iid}' is missing its 'type'", item, hint="e.g. type: STRING")
+            continue
+        required = item.get("required", True)
+        spec = InputSpec(
+            id=str(iid),
+            type=str(itype),
+            required=bool(required),
+            defaults=item["defaults"] if "defaults" in item else MISSING,
+            description=item.get("description"),
+            props=dict(item),
+            location=where,
+        )
+        for problem in inputs_mod.check_input_spec(spec):
+            col.add(problem, item)
+        specs.append(spec)
+    for problem in inputs_mod.check_input_ids(specs):
+        col.add(problem, data, "inputs")
+    return tuple(specs)
+
+
+def _outputs(data: LineDict, col: _Collector) -> tuple[OutputSpec, ...]:
+    raw = data.get("outputs")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        col.add("flow 'outputs' must be a list of {id, type, value}", data, "outputs")
+        return ()
+    from kflow.flow import inputs as inputs_mod
+
+    specs: list[OutputSpec] = []
+    seen: set[str] = set()
+    for item in raw:
+        if not isinstance(item, dict):
+            col.add("each flow output must be a mapping with id, type and value", raw)
+            continue
+        oid = item.get("id")
+        if oid is None:
+            col.add("a flow output is missing its 'id'", item)
+            continue
+        if "value" not in item:
+            col.add(f"flow output '{oid}' is missing its 'value'", item)
+            continue
+        if str(oid) in seen:
+            col.add(f"Duplicate output with name [{oid}]", item, "id")
+        seen.add(str(oid))
+        spec = OutputSpec(
+            id=str(oid),
+            type=str(item.get("type", "STRING")),
+            value=item["value"],
+            description=item.get("description"),
+            required=bool(item.get("required", True)),
+            props=dict(item),
+            location=col.location(item),
+        )
+        if "type" not in item:
+            col.add(f"flow output '{oid}' is missing its 'type'", item, hint="e.g. type: STRING")
+        else:
+            for problem in inputs_mod.check_output_spec(spec):
+                col.add(problem, item)
+        specs.append(spec)
+    return tuple(specs)
+
+
+def _task_list(
+    raw: Any, owner: LineDict, key: str, col: _Collector, seen: dict[str, Location]
+) -> tuple[TaskSpec, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        col.add(f"'{key}' must be a list of tasks", owner, key, hint="start each task with '- id:'")
+        return ()
+    out = []
+    for item in raw:
+        spec = _task(item, raw, col, seen)
+        if spec is not None:
+            out.append(spec)
+    return tuple(out)
+
+
+def _task(raw: Any, parent: Any, col: _Collector, seen: dict[str, Location]) -> TaskSpec | None:
+    if not isinstance(raw, dict):
+        col.add("a task must be a mapping with at least 'id' and 'type'", parent)
+        return None
+    tid = raw.get("id")
+    ttype = raw.get("type")
+    ok = True
+    if tid is None:
+        col.add("a task is missing its 'id'", raw, hint="add '- id: my_task' to the task")
+        ok = False
+    elif not isinstance(tid, str) or not TASK_ID_RE.match(tid):
+        col.add(
+            f"invalid task id {tid!r}: it must match ^[a-zA-Z0-9][a-zA-Z0-9_-]* (no dots)",
+            raw,
+            "id",
+            hint="use letters, digits, '_' and '-' only",
+        )
+        ok = False
+    else:
+        where = col.location(raw, "id")
+        if tid in seen:
+            prev = seen[tid]
+            col.add(
+                f"Duplicate task id with name [{tid}] (also at line {prev.line})",
+                raw,
+                "id",
+                hint="task ids must be unique in the whole flow, nested tasks included",
+            )
+        else:
+            seen[tid] = where
+    label = f"task '{tid}'" if tid else "a task"
+    if ttype is None:
+        col.add(
+            f"{label} is missing its 'type'",
+            raw,
+            hint="e.g. type: io.kestra.plugin.core.log.Log",
+        )
+        return None
+    if not isinstance(ttype, str) or not TYPE_RE.match(ttype):
+        col.add(f"{label} has an invalid type {ttype!r}", raw, "type")
+        return None
+    if ttype in registry.UNSUPPORTED:
+        col.add(f"{label}: {registry.UNSUPPORTED[ttype]}", raw, "type")
+        return None
+    try:
+        cls = registry.lookup(ttype)
+    except KflowError as exc:
+        col.add(f"{label}: {exc.message}", raw, "type", hint=exc.hint)
+        return None
+    if cls is None:
+        close = _close(ttype, registry.known_types())
+        col.add(
+            f"{label} has an unknown type {ttype}",
+            raw,
+            "type",
+            hint=(f"did you mean {close}?" if close else "kflow does not support this task type")
+            + " (run 'kflow plugins' to list the supported types)",
+        )
+        return None
+
+    allowed = set(COMMON_PROPERTIES) | set(cls.properties)
+    if cls.flowable:
+        allowed |= FLOWABLE_PROPERTIES
+    for key in raw:
+        if key not in allowed:
+            close = _close(str(key), allowed - {"id", "type"})
+            col.add(
+                f"{label} ({cls.type.rsplit('.', 1)[-1]}) has an unknown property '{key}'",
+                raw,
+                key,
+                hint=f"did you mean '{close}'?" if close else "remove it; see the task's docs",
+            )
+            ok = False
+    props: dict[str, Any] = {}
+    for name, decl in cls.properties.items():
+        if name not in raw:
+            if decl.required:
+                col.add(
+                    f"{label} ({cls.type.rsplit('.', 1)[-1]}) is missing the required "
+                    f"property '{name}'",
+                    raw,
+                    hint=decl.doc or None,
+                )
+                ok = False
+            continue
+        value = raw[name]
+        checked = _check_prop(label, name, decl, value, raw, col, seen)
+        if checked is _BAD:
+            ok = False
+        else:
+            props[name] = checked
+    errors = _task_list(raw.get("errors"), raw, "errors", col, seen) if cls.flowable else ()
+    finally_ = _task_list(raw.get("finally"), raw, "finally", col, seen) if cls.flowable else ()
+    for flag in ("disabled", "allowFailure", "allowWarning"):
+        if flag in raw and not isinstance(raw[flag], bool):
+            col.add(f"{label}: '{flag}' must be true or false", raw, flag)
+            ok = False
+    retry = raw.get("retry")
+    if retry is not None and (not isinstance(retry, dict) or "type" not in retry):
+        col.add(f"{label}: 'retry' must be a mapping with a 'type'", raw, "retry",
+                hint="e.g. retry: {type: constant, interval: PT1S, maxAttempt: 3}")  # fmt: skip
+        ok = False
+    elif retry is not None and str(retry["type"]).lower() not in ("constant", "exponential", "random"):
+        col.add(f"{label}: unknown retry type {retry['type']!r}", raw, "retry",
+                hint="use constant, exponential or random")  # fmt: skip
+        ok = False
+    if not ok or tid is None:
+        return None
+    spec = TaskSpec(
+        id=tid,
+        type=cls.type,
+        task_class=cls,
+        props=props,
+        description=raw.get("description"),
+        run_if=raw["runIf"] if "runIf" in raw else MISSING,
+        disabled=bool(raw.get("disabled", False)),
+        allow_failure=bool(raw.get("allowFailure", False)),
+        allow_warning=bool(raw.get("allowWarning", False)),
+        timeout=raw.get("timeout"),
+        retry=dict(retry) if isinstance(retry, dict) else None,
+        errors=errors,
+        finally_=finally_,
+        log_level=raw.get("logLevel"),
+        raw=dict(raw),
+        location=col.location(raw, "id"),
+    )
+    for problem in cls.check(spec):
+        col.add(f"{label}: {problem}", raw)
+    return spec
+
+
+_BAD = object()
+
+_KIND_CHECK: dict[str, tuple[tuple[type, ...], str]] = {
+    "string": ((str, int, float, bool), "a string"),
+    "bool": ((bool, str), "true or false"),
+    "int": ((int, str), "an integer"),
+    "number": ((int, float, str), "a number"),
+    "list": ((list, str), "a list"),
+    "map": ((dict, str), "a mapping"),
+    "duration": ((str,), "an ISO-8601 duration such as PT10S"),
+}
+
+
+def _check_prop(
+    label: str,
+    name: str,
+    decl: Prop,
+    value: Any,
+    raw: LineDict,
+    col: _Collector,
+    seen: dict[str, Location],
+) -> Any:
+    if decl.kind == "tasks":
+        if not isinstance(value, list):
+            col.add(f"{label}: '{name}' must be a list of tasks", raw, name)
+            return _BAD
+        return _task_list(value, raw, name, col, seen)
+    if decl.kind == "cases":
+        if not isinstance(value, dict):
+            col.add(f"{label}: '{name}' must map each case value to a list of tasks", raw, name)
+            return _BAD
+        return {str(k): _task_list(v, value, str(k), col, seen) for k, v in value.items()}
+    check = _KIND_CHECK.get(decl.kind)
+    if check is not None and value is not None:
+        types, what = check
+        if not isinstance(value, types) or (decl.kind in ("int", "number") and isinstance(value, bool)):
+            col.add(f"{label}: '{name}' must be {what}, not {type(value).__name__}", raw, name)
+            return _BAD
+    return value

@@ -1,0 +1,81 @@
+"""The execution store: where executions, task runs, logs and outputs are kept.
+
+An implementation must persist every change it is given (a later process reads it), keep
+concurrent writers from several ``kflow run`` processes apart, and pass the contract tests
+in ``tests/store``. SQLite is the local one; a server database would be a sibling module.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+from kflow.engine.execution import Execution, TaskRun
+
+
+@dataclass(frozen=True)
+class ExecutionSummary:
+    id: str
+    namespace: str
+    flow_id: str
+    state: str
+    start: str
+    end: str | None
+    parent_id: str | None
+
+
+@dataclass(frozen=True)
+class LogRecord:
+    execution_id: str
+    taskrun_id: str | None
+    task_id: str | None
+    timestamp: str
+    level: str
+    message: str
+
+
+class ExecutionStore(ABC):
+    """Contract of an execution store (see the module docstring)."""
+
+    @abstractmethod
+    def create_execution(self, execution: Execution, flow_source: str) -> None: ...
+
+    @abstractmethod
+    def save_execution(self, execution: Execution) -> None:
+        """Persist the execution's own fields (state, outputs); not its task runs."""
+
+    @abstractmethod
+    def save_taskrun(self, execution: Execution, taskrun: TaskRun) -> None: ...
+
+    @abstractmethod
+    def append_log(self, record: LogRecord) -> None: ...
+
+    @abstractmethod
+    def flush(self) -> None:
+        """Block until every change given so far is durable."""
+
+    @abstractmethod
+    def get_execution(self, execution_id: str) -> Execution:
+        """The execution and its task runs; ``last`` is the newest. NotFoundError if unknown."""
+
+    @abstractmethod
+    def get_flow_source(self, execution_id: str) -> str: ...
+
+    @abstractmethod
+    def list_executions(
+        self, limit: int = 20, namespace: str | None = None, flow_id: str | None = None
+    ) -> list[ExecutionSummary]: ...
+
+    @abstractmethod
+    def children(self, execution_id: str) -> list[ExecutionSummary]:
+        """Executions started by this one (subflows)."""
+
+    @abstractmethod
+    def get_logs(self, execution_id: str, task_id: str | None = None) -> list[LogRecord]: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def list_outputs(self, **filters: Any) -> list[dict[str, Any]]:  # pragma: no cover
+        raise NotImplementedError

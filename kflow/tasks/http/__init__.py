@@ -1,0 +1,1 @@
+"""HTTP task types (Request, Download)."""

@@ -1,0 +1,46 @@
+"""``io.kestra.plugin.core.http.Download``: streams a URL into internal storage."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+from kflow.errors import TaskError
+from kflow.tasks.base import Prop, RunContext, Task
+from kflow.tasks.http.common import HTTP_PROPERTIES, allow_failed, header_lists, send
+
+
+class Download(Task):
+    type = "io.kestra.plugin.core.http.Download"
+    aliases = ("io.kestra.plugin.fs.http.Download",)
+    properties = {**HTTP_PROPERTIES, "failOnEmptyResponse": Prop(default=True, kind="bool")}
+
+    def run(self, ctx: RunContext) -> dict[str, Any]:
+        response, uri = send(ctx, self.spec.props)
+        path = urllib.parse.urlsplit(uri).path
+        ext = os.path.splitext(path.rsplit("/", 1)[-1])[1]
+        workdir = ctx.working_dir()
+        fd, tmp = tempfile.mkstemp(suffix=ext, dir=workdir)
+        with response, os.fdopen(fd, "wb") as out:
+            code = int(response.status if hasattr(response, "status") else response.code)
+            headers = header_lists(response)
+            shutil.copyfileobj(response, out, 1 << 20)
+        length = Path(tmp).stat().st_size
+        if code >= 400 and not allow_failed(ctx, self.spec.props):
+            raise TaskError(f"Failed http request with response code '{code}' for {uri}")
+        if length == 0 and str(self.prop("failOnEmptyResponse")).lower() != "false":
+            raise TaskError(f"No response from server {uri} (empty body)",
+                            hint="set failOnEmptyResponse: false to accept an empty file")  # fmt: skip
+        name = Path(tmp).name
+        disposition = (headers.get("content-disposition") or [""])[0]
+        m = re.search(r'filename\*?=(?:UTF-8\'\')?"?([^";]+)"?', disposition)
+        if m:
+            name = urllib.parse.quote(os.path.basename(urllib.parse.unquote(m.group(1))))
+        stored = ctx.put_file(Path(tmp), name)
+        ctx.metric("response.length", "counter", length)
+        return {"uri": stored, "code": code, "length": length, "headers": headers}

@@ -1,0 +1,39 @@
+"""``io.kestra.plugin.core.http.Request``: one HTTP call; the body is a string output."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kflow.errors import TaskError
+from kflow.tasks.base import RunContext, Task
+from kflow.tasks.http.common import HTTP_PROPERTIES, allow_failed, header_lists, send
+
+
+class Request(Task):
+    type = "io.kestra.plugin.core.http.Request"
+    aliases = ("io.kestra.plugin.fs.http.Request",)
+    properties = HTTP_PROPERTIES
+
+    def run(self, ctx: RunContext) -> dict[str, Any]:
+        response, uri = send(ctx, self.spec.props)
+        with response:
+            raw = response.read()
+            code = int(response.status if hasattr(response, "status") else response.code)
+            headers = header_lists(response)
+        ctx.metric("response.length", "counter", len(raw))
+        outputs: dict[str, Any] = {"uri": uri, "code": code, "headers": headers}
+        if raw:
+            body = raw.decode("utf-8", errors="replace")
+            if self.prop("encryptBody") is True:
+                from kflow.secrets import encrypt
+
+                outputs["encryptedBody"] = encrypt(body)
+            else:
+                outputs["body"] = body
+        if code >= 400 and not allow_failed(ctx, self.spec.props):
+            raise TaskError(
+                f"Failed http request with response code '{code}' for {uri}",
+                outputs=outputs,
+                hint="set allowFailed: true to keep going on HTTP errors",
+            )
+        return outputs

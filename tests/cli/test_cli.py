@@ -1,0 +1,182 @@
+"""The command line, through Typer's runner and as a real subprocess: exit codes, --json
+shape, bad input giving one clear message and no traceback."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from kflow.cli import app
+
+runner = CliRunner()
+
+SIMPLE = """
+id: simple
+namespace: company.team
+tasks:
+  - id: hello
+    type: io.kestra.plugin.core.debug.Return
+    format: "hello {{ flow.id }}"
+outputs:
+  - id: greeting
+    type: STRING
+    value: "{{ outputs.hello.value }}"
+"""
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[], ["run"], ["outputs"], ["eval"], ["validate"], ["executions"], ["logs"], ["preview"], ["plugins"]],
+)
+def test_help(command):
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage" in result.output
+
+
+def test_version():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.startswith("kflow ")
+
+
+def test_run_json_shape_and_outputs(write_flow):
+    path = write_flow(SIMPLE)
+    result = runner.invoke(app, ["run", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert set(doc) >= {"id", "namespace", "flowId", "state", "inputs", "outputs", "taskRunList"}
+    assert doc["state"]["current"] == "SUCCESS"
+    assert [h["state"] for h in doc["state"]["histories"]] == ["CREATED", "RUNNING", "SUCCESS"]
+    assert doc["outputs"] == {"greeting": "hello simple"}
+    run = doc["taskRunList"][0]
+    assert run["taskId"] == "hello" and run["outputs"] == {"value": "hello simple"}
+    assert "parentTaskRunId" not in run and run["state"]["current"] == "SUCCESS"
+
+
+def test_run_output_prints_raw_value(write_flow):
+    path = write_flow(SIMPLE)
+    result = runner.invoke(app, ["run", str(path), "--output", "greeting"])
+    assert result.exit_code == 0
+    assert result.stdout == "hello simple\n"
+
+
+def test_run_summary_then_outputs_eval_executions_logs(write_flow):
+    path = write_flow(SIMPLE)
+    result = runner.invoke(app, ["run", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "SUCCESS" in result.stdout and "hello simple" in result.stdout
+    out = runner.invoke(app, ["outputs", "last", "--json"])
+    assert out.exit_code == 0
+    doc = json.loads(out.stdout)
+    assert doc["taskRuns"][0]["outputs"] == {"value": "hello simple"}
+    table = runner.invoke(app, ["outputs", "last"])
+    assert table.exit_code == 0 and "hello simple" in table.stdout
+    ev = runner.invoke(app, ["eval", "--exec", "last", "{{ outputs.hello.value | upper }}"])
+    assert ev.exit_code == 0 and ev.stdout == "HELLO SIMPLE\n"
+    listing = runner.invoke(app, ["executions", "--json"])
+    assert json.loads(listing.stdout)[0]["flowId"] == "simple"
+    assert runner.invoke(app, ["logs", "last"]).exit_code == 0
+
+
+def test_failed_run_exits_1(write_flow):
+    path = write_flow(
+        "id: f\nnamespace: n\ntasks:\n  - {id: x, type: io.kestra.plugin.core.execution.Fail}\n"
+    )
+    result = runner.invoke(app, ["run", str(path), "--json"])
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["state"]["current"] == "FAILED"
+
+
+def test_eval_with_context_file_and_without_context(tmp_path):
+    ctx = tmp_path / "ctx.yaml"
+    ctx.write_text("name: kflow\nitems: [1, 2]\n")
+    result = runner.invoke(app, ["eval", "{{ name ~ '!' }} {{ items }}", "--context", str(ctx)])
+    assert result.exit_code == 0 and result.stdout == "kflow! [1,2]\n"
+    assert runner.invoke(app, ["eval", "{{ 7 / 2 }}"]).stdout == "3\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["run", "missing.yml"], "not found"),
+        (["eval", "{{ missing_variable }}"], "missing_variable"),
+        (["eval", "{{ 1 + }}"], "^"),
+        (["outputs", "nope"], "no execution"),
+        (["eval", "--exec", "nope", "{{ 1 }}"], "no execution"),
+    ],
+)
+def test_bad_input_exit_2_without_traceback(args, needle):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert needle in result.output
+    assert "Traceback" not in result.output
+
+
+def test_input_without_equals_is_usage_error(write_flow):
+    path = write_flow(SIMPLE)
+    result = runner.invoke(app, ["run", str(path), "-i", "novalue"])
+    assert result.exit_code == 2
+    assert "KEY=VALUE" in result.output
+
+
+def test_bad_flows_exit_2_with_location(write_flow):
+    cases = {
+        "list.yml": "- a\n- b\n",
+        "notype.yml": "id: f\nnamespace: n\ntasks:\n  - id: a\n",
+        "syntax.yml": "id: f\nnamespace: n\ntasks:\n  - id: [a\n",
+    }
+    for name, text in cases.items():
+        path = write_flow(text, name)
+        result = runner.invoke(app, ["run", str(path)])
+        assert result.exit_code == 2, (name, result.output)
+        assert f"{name}:" in result.output
+        assert "Traceback" not in result.output
+
+
+def test_validate(write_flow):
+    good = write_flow(SIMPLE, "good.yml")
+    bad = write_flow("id: f\nnamespace: n\ntasks:\n  - {id: a, type: io.kestra.plugin.core.debug.Return, format: '{{ 1 + }}'}\n", "bad.yml")
+    ok = runner.invoke(app, ["validate", str(good)])
+    assert ok.exit_code == 0 and "good.yml" in ok.output
+    ko = runner.invoke(app, ["validate", str(good), str(bad)])
+    assert ko.exit_code == 2 and "bad.yml:4" in ko.output
+
+
+def test_nothing_half_written_on_refused_run(write_flow, kflow_home):
+    path = write_flow(
+        "id: f\nnamespace: n\ninputs:\n  - {id: name, type: STRING}\ntasks:\n"
+        "  - {id: a, type: io.kestra.plugin.core.debug.Return, format: x}\n"
+    )
+    result = runner.invoke(app, ["run", str(path), "--json"])
+    assert result.exit_code == 2
+    assert "name" in result.output
+    listing = runner.invoke(app, ["executions", "--json"])
+    assert json.loads(listing.stdout) == []
+
+
+def test_real_subprocess_run_and_eval(cli, write_flow, tmp_path):
+    path = write_flow(SIMPLE)
+    proc = cli("run", str(path), "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    ev = cli("eval", "--exec", doc["id"], "{{ outputs.hello.value }}", cwd=tmp_path)
+    assert ev.returncode == 0 and ev.stdout == "hello simple\n"
+    bad = cli("eval", "{{ nope }}", cwd=tmp_path)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr and bad.stdout == ""
+
+
+def test_help_does_not_import_heavy_libraries(cli):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nsys.argv=['kflow','--help']\n"
+        "from kflow.cli import app\n"
+        "try:\n    app()\nexcept SystemExit:\n    pass\n"
+        "heavy=[m for m in ('jq','duckdb','httpx','jinja2','yaml','sqlite3','cryptography') if m in sys.modules]\n"
+        "print('HEAVY', heavy, file=sys.stderr)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "HEAVY []" in proc.stderr

@@ -146,17 +146,20 @@ class Executor:
         self._emit(Event("execution", execution, depth=self.depth))
         return execution
 
-    def _render_static(self, value: Any) -> Any:
-        """Render input defaults with the flow-level context (no task, no outputs)."""
+    def _render_static(self, value: Any, inputs: Mapping[str, Any] | None = None) -> Any:
+        """Render input defaults and dependsOn conditions with the flow-level context
+        (no task, no outputs; the inputs resolved so far)."""
         from kflow import expr
 
-        ctx = {
+        ctx: dict[str, Any] = {
             "flow": {"id": self.flow.id, "namespace": self.flow.namespace},
             "vars": self.flow.variables,
             "labels": dict(self.flow.labels),
             "envs": kestra_envs(),
             "globals": {},
         }
+        if inputs is not None:
+            ctx["inputs"] = dict(inputs)
         return expr.render_value(value, ctx)
 
     def _build_base_context(self, execution: Execution) -> None:

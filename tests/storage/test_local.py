@@ -29,7 +29,8 @@ def test_put_open_list_delete(tmp_path):
     st = LocalStorage(tmp_path / "s")
     uri = "kestra:///company/team/f/executions/E/tasks/t/R/out.txt"
     assert st.put(uri, io.BytesIO(b"hello")) == uri
-    assert st.open(uri).read() == b"hello"
+    with st.open(uri) as fh:
+        assert fh.read() == b"hello"
     assert st.exists(uri) and st.size(uri) == 5
     assert list(st.list("kestra:///company/team/f/executions/E")) == [uri]
     assert st.delete("kestra:///company/team/f/executions/E") == 1

@@ -1,0 +1,252 @@
+#!/usr/bin/env python3
+"""kflow benchmarks: every figure measured in this run, beside its floor and target.
+
+    .venv/bin/python bench/run.py            # all
+    .venv/bin/python bench/run.py --quick    # fewer repetitions
+
+Targets (from the issues): `kflow --help` within 15 % of a minimal two-command Typer app;
+a one-task `kflow run` under 2x that app's --help; under 1 ms of engine overhead per task
+(persistence included); cached renders at least half as fast as plain Jinja2; ForEach over
+10,000 values under 3 s and 300 MB; a Parallel of 50 x PT0.1S sleeps well under 1 s; shell
+tasks under 10 ms above a bare subprocess.run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+ROWS: list[tuple[str, str, str, str, str]] = []
+
+
+def row(figure: str, value: str, floor: str, ratio: str, verdict: str) -> None:
+    ROWS.append((figure, value, floor, ratio, verdict))
+    print(f"  {figure}: {value}", file=sys.stderr)
+
+
+def timed_cmd(argv: list[str], n: int, env: dict[str, str] | None = None) -> float:
+    """Median wall time of a command, in seconds (one warm-up run first)."""
+    full_env = dict(os.environ, **(env or {}))
+    subprocess.run(argv, capture_output=True, env=full_env, check=False)
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        subprocess.run(argv, capture_output=True, env=full_env, check=False)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+MINI_TYPER = textwrap.dedent(
+    """
+    import typer
+    app = typer.Typer()
+    @app.command()
+    def hello(name: str) -> None:
+        print(name)
+    @app.command()
+    def bye(name: str) -> None:
+        print(name)
+    app()
+    """
+)
+
+
+def bench_startup(tmp: Path, n: int) -> float:
+    mini = tmp / "mini.py"
+    mini.write_text(MINI_TYPER)
+    t_pass = timed_cmd([PY, "-c", "pass"], n)
+    t_mini = timed_cmd([PY, str(mini), "--help"], n)
+    t_help = timed_cmd([PY, "-m", "kflow", "--help"], n)
+    ratio = t_help / t_mini
+    row("kflow --help", f"{t_help * 1000:.0f} ms",
+        f"typer app {t_mini * 1000:.0f} ms, python -c pass {t_pass * 1000:.0f} ms",
+        f"{ratio:.2f}x typer", "ok" if ratio <= 1.15 else "OVER (target <= 1.15x)")
+    flow = tmp / "one.yml"
+    flow.write_text("id: one\nnamespace: bench\ntasks:\n  - id: t\n"
+                    "    type: io.kestra.plugin.core.debug.Return\n    format: hi\n")
+    env = {"KFLOW_HOME": str(tmp / "home-startup")}
+    t_run = timed_cmd([PY, "-m", "kflow", "run", str(flow), "--json"], n, env)
+    r = t_run / t_mini
+    row("kflow run (1 task, start to exit)", f"{t_run * 1000:.0f} ms",
+        f"typer app --help {t_mini * 1000:.0f} ms", f"{r:.2f}x", "ok" if r < 2 else "OVER (target < 2x)")
+    return t_mini
+
+
+def in_process(code: str, home: Path) -> dict[str, float]:
+    """Run a snippet in a fresh interpreter (own KFLOW_HOME); it prints one JSON object."""
+    proc = subprocess.run([PY, "-c", code], capture_output=True, text=True,
+                          env=dict(os.environ, KFLOW_HOME=str(home)), cwd=ROOT)
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark snippet failed:\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def bench_chain(tmp: Path) -> None:
+    lines = ["id: chain", "namespace: bench", "tasks:",
+             "  - id: t0", "    type: io.kestra.plugin.core.debug.Return", "    format: '0'"]
+    for i in range(1, 1000):
+        lines += [f"  - id: t{i}", "    type: io.kestra.plugin.core.debug.Return",
+                  f"    format: \"{{{{ outputs.t{i - 1}.value }}}}\""]
+    flow = tmp / "chain.yml"
+    flow.write_text("\n".join(lines) + "\n")
+    code = textwrap.dedent(
+        f"""
+        import json, time
+        from kflow.api import load_flow, open_home, run_flow
+        flow = load_flow({str(flow)!r})
+        with open_home() as home:
+            t = time.perf_counter()
+            ex = run_flow(flow, home=home)
+            home.store.flush()
+            total = time.perf_counter() - t
+        assert ex.state.current.value == "SUCCESS", ex.state.current
+        print(json.dumps({{"total": total, "n": len(ex.task_runs)}}))
+        """
+    )
+    res = in_process(code, tmp / "home-chain")
+    per = res["total"] / res["n"] * 1000
+    row("1,000 chained Return tasks", f"{res['total']:.3f} s total, {per:.3f} ms/task",
+        "Prefect 3: 6-12 ms/task", f"{8 / per:.0f}x ahead", "ok" if per < 1 else "OVER (target < 1 ms)")
+
+
+def bench_render(n: int) -> None:
+    code = textwrap.dedent(
+        f"""
+        import json, time, jinja2
+        from kflow import expr
+        ctx = {{"outputs": {{"a": {{"value": "hello"}}}}, "taskrun": {{"value": "x"}}}}
+        tpl = "{{{{ outputs.a.value }}}} and {{{{ taskrun.value }}}}"
+        expr.render(tpl, ctx)
+        t = time.perf_counter()
+        for _ in range({n}):
+            expr.render(tpl, ctx)
+        ours = time.perf_counter() - t
+        env = jinja2.Environment()
+        jt = env.from_string(tpl)
+        t = time.perf_counter()
+        for _ in range({n}):
+            jt.render(ctx)
+        plain = time.perf_counter() - t
+        print(json.dumps({{"ours": ours, "plain": plain}}))
+        """
+    )
+    res = in_process(code, Path(tempfile.mkdtemp()))
+    speed = res["plain"] / res["ours"]
+    row(f"{n:,} cached renders", f"{res['ours']:.3f} s ({res['ours'] / n * 1e6:.1f} us each)",
+        f"plain Jinja2 {res['plain']:.3f} s", f"{speed:.2f}x Jinja2 speed",
+        "ok" if speed >= 0.5 else "UNDER (target >= 0.5x)")
+
+
+def bench_foreach(tmp: Path) -> None:
+    flow = tmp / "foreach.yml"
+    flow.write_text(textwrap.dedent(
+        """
+        id: foreach
+        namespace: bench
+        tasks:
+          - id: each
+            type: io.kestra.plugin.core.flow.ForEach
+            values: "{{ range(1, 10000) }}"
+            tasks:
+              - id: r
+                type: io.kestra.plugin.core.debug.Return
+                format: "{{ taskrun.value }}"
+        """))
+    code = textwrap.dedent(
+        f"""
+        import json, resource, time
+        from kflow.api import load_flow, open_home, run_flow
+        t = time.perf_counter()
+        flow = load_flow({str(flow)!r})
+        with open_home() as home:
+            ex = run_flow(flow, home=home)
+            home.store.flush()
+        total = time.perf_counter() - t
+        assert ex.state.current.value == "SUCCESS"
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps({{"total": total, "rss": rss, "n": len(ex.task_runs)}}))
+        """
+    )
+    res = in_process(code, tmp / "home-foreach")
+    ok = res["total"] < 3 and res["rss"] < 300
+    row("ForEach over 10,000 values (1 Return child)",
+        f"{res['total']:.2f} s, peak {res['rss']:.0f} MB, {int(res['n'])} task runs",
+        "target < 3 s and < 300 MB", f"{res['total'] / 3:.2f} of time budget",
+        "ok" if ok else "OVER")
+
+
+def bench_parallel(tmp: Path) -> None:
+    children = "\n".join(
+        f"      - {{id: s{i}, type: io.kestra.plugin.core.flow.Sleep, duration: PT0.1S}}"
+        for i in range(50))
+    flow = tmp / "parallel.yml"
+    flow.write_text("id: par\nnamespace: bench\ntasks:\n  - id: p\n"
+                    "    type: io.kestra.plugin.core.flow.Parallel\n    tasks:\n" + children + "\n")
+    code = textwrap.dedent(
+        f"""
+        import json, time
+        from kflow.api import load_flow, open_home, run_flow
+        flow = load_flow({str(flow)!r})
+        with open_home() as home:
+            t = time.perf_counter()
+            ex = run_flow(flow, home=home)
+            total = time.perf_counter() - t
+        assert ex.state.current.value == "SUCCESS"
+        print(json.dumps({{"total": total}}))
+        """
+    )
+    res = in_process(code, tmp / "home-par")
+    row("Parallel of 50 Sleep PT0.1S", f"{res['total']:.3f} s", "5 s one after another",
+        f"{5 / res['total']:.0f}x", "ok" if res["total"] < 1 else "OVER (target well under 1 s)")
+
+
+def bench_scripts(tmp: Path) -> None:
+    sys.path.insert(0, str(ROOT / "bench"))
+    sys.path.insert(0, str(ROOT))
+    try:
+        from scripts_bench import bench_shell_overhead  # type: ignore[import-not-found]
+    except ImportError as exc:
+        row("100 shell tasks running `true`", f"not measured ({exc})", "", "", "MISSING")
+        return
+    os.environ["KFLOW_HOME"] = str(tmp / "home-scripts")
+    res = bench_shell_overhead(100)
+    over = res.get("overhead_ms", float("nan"))
+    row("100 shell tasks running `true`", f"{res.get('task_ms', float('nan')):.2f} ms/task",
+        f"subprocess.run {res.get('subprocess_ms', float('nan')):.2f} ms",
+        f"+{over:.2f} ms", "ok" if over < 10 else "OVER (target < +10 ms)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--skip-scripts", action="store_true")
+    args = parser.parse_args()
+    n = 5 if args.quick else 15
+    tmp = Path(tempfile.mkdtemp(prefix="kflow-bench-"))
+    print(f"kflow benchmarks on {os.cpu_count()} cores, Python {sys.version.split()[0]}",
+          file=sys.stderr)
+    bench_startup(tmp, n)
+    bench_chain(tmp)
+    bench_render(100_000)
+    bench_foreach(tmp)
+    bench_parallel(tmp)
+    if not args.skip_scripts:
+        bench_scripts(tmp)
+    widths = [max(len(r[i]) for r in [("figure", "measured", "floor / reference", "ratio", "verdict"), *ROWS]) for i in range(5)]
+    header = ("figure", "measured", "floor / reference", "ratio", "verdict")
+    for r in [header, tuple("-" * w for w in widths), *ROWS]:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
+
+
+if __name__ == "__main__":
+    main()

@@ -35,8 +35,10 @@ def row(figure: str, value: str, floor: str, ratio: str, verdict: str) -> None:
 
 
 def timed_cmd(argv: list[str], n: int, env: dict[str, str] | None = None) -> float:
-    """Median wall time of a command, in seconds (one warm-up run first)."""
+    """Median wall time of a command, in seconds (one warm-up run first, which also writes
+    the bytecode caches a normal install has)."""
     full_env = dict(os.environ, **(env or {}))
+    full_env.pop("PYTHONDONTWRITEBYTECODE", None)
     subprocess.run(argv, capture_output=True, env=full_env, check=False)
     times = []
     for _ in range(n):

@@ -29,7 +29,7 @@ MAX_ROWS_PER_PARENT = 8
 
 
 def console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
 def raw_value(value: Any) -> str:

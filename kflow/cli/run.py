@@ -83,7 +83,6 @@ def run_command(
     import typer
 
     from kflow.api import load_flow, open_home, run_flow
-    from kflow.cli.render import LiveView, print_summary, raw_value
     from kflow.secrets import mask_tree
     from kflow.states import State
 
@@ -95,19 +94,26 @@ def run_command(
         raise UsageError(f"flow {flow.id} has no output {output!r} (outputs: {known})")
     quiet = as_json or output is not None
     with open_home() as home:
-        view = LiveView(enabled=not quiet)
-        with view:
-            execution = run_flow(
-                flow, provided, labels=labels, flows_dir=flows_dir, home=home, on_event=view.on_event
-            )
+        if quiet:  # no Rich at all: --json and --output are for scripts
+            execution = run_flow(flow, provided, labels=labels, flows_dir=flows_dir, home=home)
+        else:
+            from kflow.cli.render import LiveView
+
+            with LiveView() as view:
+                execution = run_flow(
+                    flow, provided, labels=labels, flows_dir=flows_dir, home=home,
+                    on_event=view.on_event,
+                )
         failed = execution.state.current in (State.FAILED, State.KILLED)
         if as_json:
             # encrypted values stay in their encrypted form, as in Kestra's API
             doc = execution.to_dict()
             sys.stdout.write(json.dumps(doc, ensure_ascii=False, default=str) + "\n")
         elif output is not None:
+            from kflow.expr.values import to_string
+
             if output in execution.outputs:
-                sys.stdout.write(raw_value(mask_tree(execution.outputs[output])) + "\n")
+                sys.stdout.write(to_string(mask_tree(execution.outputs[output])) + "\n")
             else:
                 sys.stderr.write(
                     f"error: output {output!r} was not produced "
@@ -115,6 +121,8 @@ def run_command(
                 )
                 failed = True
         else:
+            from kflow.cli.render import print_summary
+
             print_summary(execution, home)
     if failed:
         raise typer.Exit(1)

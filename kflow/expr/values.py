@@ -1,0 +1,526 @@
+"""Java/Kestra value semantics for Python data: printing, JSON, truthiness, number types.
+
+Pebble runs on the JVM, so how a value prints or compares depends on its Java type. kflow
+keeps plain Python data in the render context and models the Java types like this:
+
+=====================  ==========================  =====================================
+Python value           Java type                   where it comes from
+=====================  ==========================  =====================================
+``None``               null
+``bool``               ``java.lang.Boolean``
+``int``                ``java.lang.Integer`` when  context values (JSON/YAML integers)
+                       it fits in 32 bits, else
+                       ``java.lang.Long``
+:class:`Long`          ``java.lang.Long``          Pebble integer literals (``1``, ``1L``),
+                                                   results of arithmetic, ``range``
+:class:`BigInteger`    ``java.math.BigInteger``    ``number('BIGINTEGER')``
+``float``              ``java.lang.Double``        context decimals, decimal literals
+:class:`Float`         ``java.lang.Float``         ``number`` on ``"12.3"``
+``decimal.Decimal``    ``java.math.BigDecimal``    ``number('BIGDECIMAL')``
+``str``                ``java.lang.String``
+``dict``               ``java.util.LinkedHashMap`` context maps (insertion ordered)
+:class:`HashMap`       ``java.util.HashMap``       map literals (Java hash order)
+``list`` / ``tuple``   ``java.util.ArrayList``
+:class:`Entry`         ``Map.Entry``               ``for e in map``
+=====================  ==========================  =====================================
+
+Why it matters: literal integers are ``Long`` and context integers ``Integer`` in Kestra;
+``className``, overflow, Java method overloads (``'abc'.substring(x)``) and a few filters
+(``abbreviate``, ``chunk``, ``indent`` accept only a ``Long``) behave differently, and
+``Integer op Integer`` wraps at 32 bits while ``Long`` wraps at 64 bits.
+
+Everything here is pure (no Jinja2 import) so that filters can use it too.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from kflow.errors import ExpressionError
+
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
+
+
+class Long(int):
+    """A ``java.lang.Long`` (Pebble integer literal or arithmetic result)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"Long({int(self)})"
+
+
+class BigInteger(int):
+    """A ``java.math.BigInteger``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"BigInteger({int(self)})"
+
+
+class Float(float):
+    """A ``java.lang.Float`` (32-bit): prints with ``Float.toString``."""
+
+    __slots__ = ()
+
+    def __new__(cls, value: Any) -> Float:
+        # round to the nearest 32-bit float, as a Java cast would
+        return super().__new__(cls, _to_f32(float(value)))
+
+    def __repr__(self) -> str:
+        return f"Float({java_float32(self)})"
+
+
+class HashMap(dict):  # type: ignore[type-arg]
+    """A ``java.util.HashMap`` (map literals, ``merge``): keys kept in Java hash order.
+
+    Build it with :func:`hash_map` so the order matches what Java would iterate.
+    """
+
+    __slots__ = ()
+
+
+class TemplateList(list):  # type: ignore[type-arg]
+    """A ``java.util.ArrayList`` made by the template (list literal, ``range``, ``a..b``).
+
+    Pebble's ``+``/``-`` on a list change it in place; kflow does that only for lists the
+    template made, never for lists of the caller's context (which stay unchanged).
+    """
+
+    __slots__ = ()
+
+
+class SafeString(str):
+    """What a macro call returns (Pebble's ``SafeString``): prints like its text, but it
+    is not a ``java.lang.String``: it never equals a String, ``contains`` refuses it, and
+    filters receive it converted to a plain string."""
+
+    __slots__ = ()
+
+
+class Entry:
+    """A ``Map.Entry`` yielded by ``{% for e in map %}`` (``e.key``, ``e.value``)."""
+
+    __slots__ = ("key", "value")
+
+    def __init__(self, key: Any, value: Any) -> None:
+        self.key = key
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Entry) and (self.key, self.value) == (other.key, other.value)
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __repr__(self) -> str:
+        return f"Entry({self.key!r}, {self.value!r})"
+
+    def __str__(self) -> str:
+        return java_to_string(self)
+
+
+# ---------------------------------------------------------------------------------------------
+# numbers
+
+
+def _to_f32(f: float) -> float:
+    try:
+        return float(struct.unpack("f", struct.pack("f", f))[0])
+    except OverflowError:
+        return math.copysign(math.inf, f)
+
+
+def is_number(v: Any) -> bool:
+    """True for Java ``Number``s (bool is not a number in Java)."""
+    return isinstance(v, int | float | Decimal) and not isinstance(v, bool)
+
+
+def is_integral(v: Any) -> bool:
+    """True for Integer/Long/BigInteger values."""
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def is_java_long(v: Any) -> bool:
+    """True when ``v`` would be a ``java.lang.Long`` (a literal, or a large context int)."""
+    if isinstance(v, Long):
+        return True
+    return (
+        type(v) is int and not INT_MIN <= v <= INT_MAX and LONG_MIN <= v <= LONG_MAX
+    )
+
+
+def is_java_integer(v: Any) -> bool:
+    """True when ``v`` would be a ``java.lang.Integer`` (a small context int)."""
+    return type(v) is int and INT_MIN <= v <= INT_MAX
+
+
+def wrap_long(n: int) -> Long:
+    """Two's-complement wrap to 64 bits, as Java ``long`` arithmetic does."""
+    n = (n + 2**63) % 2**64 - 2**63
+    return Long(n)
+
+
+def wrap_int(n: int) -> int:
+    """Two's-complement wrap to 32 bits, as Java ``int`` arithmetic does."""
+    return (n + 2**31) % 2**32 - 2**31
+
+
+def java_class_name(v: Any) -> str | None:
+    """The Java class name Kestra's ``className`` filter would print (None for null)."""
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return "java.lang.Boolean"
+    if isinstance(v, SafeString):
+        return "io.pebbletemplates.pebble.extension.escaper.SafeString"
+    if isinstance(v, str):
+        return "java.lang.String"
+    if isinstance(v, BigInteger):
+        return "java.math.BigInteger"
+    if isinstance(v, Long):
+        return "java.lang.Long"
+    if isinstance(v, int):
+        if INT_MIN <= v <= INT_MAX:
+            return "java.lang.Integer"
+        if LONG_MIN <= v <= LONG_MAX:
+            return "java.lang.Long"
+        return "java.math.BigInteger"
+    if isinstance(v, Float):
+        return "java.lang.Float"
+    if isinstance(v, float):
+        return "java.lang.Double"
+    if isinstance(v, Decimal):
+        return "java.math.BigDecimal"
+    if isinstance(v, HashMap):
+        return "java.util.HashMap"
+    if isinstance(v, Mapping):
+        return "java.util.LinkedHashMap"
+    if isinstance(v, list | tuple):
+        return "java.util.ArrayList"
+    if isinstance(v, Entry):
+        return "java.util.LinkedHashMap$Entry"
+    if isinstance(v, set | frozenset):
+        return "java.util.HashSet"
+    return type(v).__name__
+
+
+def java_simple_name(v: Any) -> str:
+    """``getClass().getSimpleName()`` (used in Pebble error messages)."""
+    name = java_class_name(v) or "null"
+    return name.rsplit(".", 1)[-1].replace("$", ".")
+
+
+def _digits_exponent(f: float) -> tuple[str, int]:
+    """Shortest round-trip digits of abs(f) (no trailing zeros) and the exponent of the first."""
+    _, digits, dexp = Decimal(repr(abs(f))).as_tuple()
+    ds = "".join(map(str, digits))
+    stripped = ds.lstrip("0")
+    sci_exp = len(ds) + int(dexp) - 1 - (len(ds) - len(stripped))
+    ds = stripped.rstrip("0") or "0"
+    if len(ds) == 1:
+        # Java prints at least two significant digits and then picks the 2-digit decimal
+        # closest to the exact binary value: 4.9E-324, not 5.0E-324
+        exact = Decimal(abs(f)).scaleb(-sci_exp).quantize(Decimal("0.1"))
+        two = "".join(map(str, exact.as_tuple().digits))
+        if len(two) == 2:
+            ds = two.rstrip("0") or "0"
+    return ds, sci_exp
+
+
+def _format_java(f: float, digits_exp: tuple[str, int]) -> str:
+    if math.isnan(f):
+        return "NaN"
+    if math.isinf(f):
+        return "Infinity" if f > 0 else "-Infinity"
+    sign = "-" if math.copysign(1.0, f) < 0 else ""
+    if f == 0:
+        return sign + "0.0"
+    ds, e = digits_exp
+    a = abs(f)
+    if 1e-3 <= a < 1e7:
+        if e >= 0:
+            intpart = ds[: e + 1].ljust(e + 1, "0")
+            frac = ds[e + 1 :] or "0"
+        else:
+            intpart = "0"
+            frac = "0" * (-e - 1) + ds
+        return f"{sign}{intpart}.{frac}"
+    frac = ds[1:] or "0"
+    return f"{sign}{ds[0]}.{frac}E{e}"
+
+
+def java_float(f: float) -> str:
+    """Java ``Double.toString``: ``1.0``, ``0.30000000000000004``, ``1.0E7``, ``1.0E-4``."""
+    if isinstance(f, Float):
+        return java_float32(f)
+    if math.isnan(f) or math.isinf(f) or f == 0:
+        return _format_java(f, ("0", 0))
+    return _format_java(f, _digits_exponent(f))
+
+
+def java_float32(f: float) -> str:
+    """Java ``Float.toString``: the shortest digits that round-trip through 32 bits."""
+    if math.isnan(f) or math.isinf(f) or f == 0:
+        return _format_java(f, ("0", 0))
+    target = _to_f32(f)
+    for precision in range(1, 10):
+        s = f"{abs(target):.{precision}e}"
+        if _to_f32(float(s)) == abs(target):
+            break
+    mant, exp = s.split("e")
+    ds = mant.replace(".", "").rstrip("0") or "0"
+    return _format_java(target, (ds, int(exp)))
+
+
+def _decimal_plain(d: Decimal) -> str:
+    """``BigDecimal.toPlainString``."""
+    return format(d, "f")
+
+
+# ---------------------------------------------------------------------------------------------
+# printing
+
+
+def to_string(v: Any) -> str:
+    """How ``{{ v }}`` prints (Kestra ``JsonWriter``): null → ``""``, maps/lists → JSON."""
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(int(v))
+    if isinstance(v, float):
+        return java_float(v)
+    if isinstance(v, Decimal):
+        return _decimal_plain(v)
+    if isinstance(v, Mapping | list | tuple | set | frozenset):
+        return to_json(v)
+    if isinstance(v, Entry):
+        return java_to_string(v)
+    return str(v)
+
+
+def java_to_string(v: Any) -> str:
+    """Java ``toString``/``String.valueOf`` as used by ``~`` and ``+``: ``[1, 2]``, ``{k=v}``."""
+    if v is None:
+        return "null"
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(int(v))
+    if isinstance(v, float):
+        return java_float(v)
+    if isinstance(v, Decimal):
+        return str(v).replace("e", "E").replace("E+", "E+")
+    if isinstance(v, Mapping):
+        body = ", ".join(f"{java_to_string(k)}={java_to_string(x)}" for k, x in v.items())
+        return "{" + body + "}"
+    if isinstance(v, list | tuple | set | frozenset):
+        return "[" + ", ".join(java_to_string(x) for x in v) + "]"
+    if isinstance(v, Entry):
+        return f"{java_to_string(v.key)}={java_to_string(v.value)}"
+    return str(v)
+
+
+def _json_key(k: Any) -> str:
+    if isinstance(k, str):
+        return k
+    if k is None:
+        return "null"  # Jackson: a null key needs a key serializer; "null" is the closest
+    return java_to_string(k)
+
+
+def _json_parts(v: Any, out: list[str]) -> None:
+    if v is None:
+        out.append("null")
+    elif isinstance(v, str):
+        out.append(json.dumps(v, ensure_ascii=False))
+    elif isinstance(v, bool):
+        out.append("true" if v else "false")
+    elif isinstance(v, int):
+        out.append(str(int(v)))
+    elif isinstance(v, float):
+        if math.isnan(v) or math.isinf(v):
+            # Jackson's default WRITE_NAN_AS_STRINGS
+            out.append('"' + java_float(v) + '"')
+        else:
+            out.append(java_float(v))
+    elif isinstance(v, Decimal):
+        out.append(str(v).replace("e", "E"))
+    elif isinstance(v, Mapping):
+        out.append("{")
+        first = True
+        for k, x in v.items():
+            if x is None:  # Jackson NON_NULL applies to map contents
+                continue
+            if not first:
+                out.append(",")
+            first = False
+            out.append(json.dumps(_json_key(k), ensure_ascii=False))
+            out.append(":")
+            _json_parts(x, out)
+        out.append("}")
+    elif isinstance(v, Entry):
+        _json_parts({v.key: v.value}, out)
+    elif isinstance(v, Iterable):
+        out.append("[")
+        first = True
+        for x in v:
+            if not first:
+                out.append(",")
+            first = False
+            _json_parts(x, out)
+        out.append("]")
+    else:
+        out.append(json.dumps(str(v), ensure_ascii=False))
+
+
+def to_json(v: Any) -> str:
+    """Kestra's Jackson mapper: compact JSON, Java floats, null map values dropped."""
+    out: list[str] = []
+    _json_parts(v, out)
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# maps
+
+
+def _java_hash(k: Any) -> int:
+    """Java ``hashCode`` of a map key (32-bit signed)."""
+    if k is None:
+        return 0
+    if isinstance(k, bool):
+        return 1231 if k else 1237
+    if isinstance(k, str):
+        h = 0
+        for unit in _utf16_units(k):
+            h = (31 * h + unit) & 0xFFFFFFFF
+        return wrap_int(h)
+    if isinstance(k, int):
+        if is_java_integer(k):
+            return int(k)
+        n = int(k) & 0xFFFFFFFFFFFFFFFF
+        return wrap_int((n ^ (n >> 32)) & 0xFFFFFFFF)
+    if isinstance(k, float):
+        bits = struct.unpack(">q", struct.pack(">d", k))[0]
+        if math.isnan(k):
+            bits = 0x7FF8000000000000
+        n = bits & 0xFFFFFFFFFFFFFFFF
+        return wrap_int((n ^ (n >> 32)) & 0xFFFFFFFF)
+    return hash(k) & 0xFFFFFFFF
+
+
+def _utf16_units(s: str) -> list[int]:
+    b = s.encode("utf-16-le")
+    return [b[i] | (b[i + 1] << 8) for i in range(0, len(b), 2)]
+
+
+def hash_map(pairs: Iterable[tuple[Any, Any]], size_hint: int | None = None) -> HashMap:
+    """Build a :class:`HashMap` whose iteration order is ``java.util.HashMap``'s.
+
+    Pebble creates map literals with ``new HashMap<>(ceil(n / 0.75))``; the order is the
+    bucket order ``(h ^ h >>> 16) & (capacity - 1)``, insertion order inside a bucket.
+    """
+    items: dict[Any, Any] = {}
+    for k, v in pairs:
+        items[k] = v
+    n = len(items) if size_hint is None else size_hint
+    initial = max(1, math.ceil(n / 0.75))
+    cap = 1
+    while cap < initial:
+        cap <<= 1
+    # grow like HashMap.resize when the initial capacity is too small
+    while len(items) > cap * 0.75:
+        cap <<= 1
+
+    def bucket(k: Any) -> int:
+        h = _java_hash(k) & 0xFFFFFFFF
+        return (h ^ (h >> 16)) & (cap - 1)
+
+    order = sorted(enumerate(items), key=lambda p: (bucket(p[1]), p[0]))
+    return HashMap((k, items[k]) for _, k in order)
+
+
+# ---------------------------------------------------------------------------------------------
+# truthiness
+
+
+def _class_cast(v: Any) -> ExpressionError:
+    cls = java_class_name(v)
+    return ExpressionError(
+        f"class {cls} cannot be cast to class java.lang.Boolean"
+    )
+
+
+def truthy(v: Any, where: str = "if") -> bool:
+    """Pebble's Boolean conversion of a condition.
+
+    ``where`` is ``"if"`` (``if``/``elseif``), ``"and"``/``"or"``, ``"not"`` or
+    ``"ternary"``. Booleans as is, numbers ``!= 0`` (as doubles, so NaN is true), strings
+    non-empty. null is an error except in a ternary (false); maps and lists are errors.
+    """
+    if v is True or v is False:
+        return v
+    if isinstance(v, str):
+        return v != ""
+    if is_number(v):
+        return float(v) != 0.0
+    if v is None:
+        if where == "ternary":
+            return False
+        if where in ("and", "or"):
+            raise ExpressionError(
+                "null value used in and operator and strict variables is set to true"
+            )
+        if where == "not":
+            raise ExpressionError(
+                "null value given to not() and strict variables is set to true"
+            )
+        raise ExpressionError(
+            "null value given to if statement and strict variables is set to true"
+        )
+    if where in ("if", "not"):
+        raise ExpressionError(
+            f"Unsupported value type {java_simple_name(v)}. "
+            'Expected Boolean, String, Number in "if" statement'
+        )
+    raise _class_cast(v)
+
+
+__all__ = [
+    "BigInteger",
+    "Entry",
+    "Float",
+    "HashMap",
+    "Long",
+    "SafeString",
+    "TemplateList",
+    "hash_map",
+    "is_integral",
+    "is_java_integer",
+    "is_java_long",
+    "is_number",
+    "java_class_name",
+    "java_float",
+    "java_float32",
+    "java_simple_name",
+    "java_to_string",
+    "to_json",
+    "to_string",
+    "truthy",
+    "wrap_int",
+    "wrap_long",
+]

@@ -93,6 +93,7 @@ class Executor:
         self._background: list[threading.Thread] = []
         self._parent_prefix: str | None = None
         self._error_logs: list[dict[str, Any]] = []
+        self._active: set[TaskRunContext] = set()
 
     # ================================================================= creation
     def prepare(
@@ -257,6 +258,8 @@ class Executor:
 
     def _kill_running(self, execution: Execution) -> None:
         with self.lock:
+            for ctx in self._active:
+                ctx.cancelled.set()
             for tr in execution.task_runs:
                 if not tr.state.current.terminal:
                     tr.state.set(State.KILLED)
@@ -330,6 +333,8 @@ class Executor:
         assert ex is not None
         tr = self._new_taskrun(spec, parent, value, iteration)
         ctx = TaskRunContext(self, spec, tr, ancestors)
+        with self.lock:
+            self._active.add(ctx)
         try:
             if spec.run_if is not MISSING:
                 try:
@@ -348,6 +353,8 @@ class Executor:
             state = apply_allowances(state, spec.allow_failure, spec.allow_warning)
             return self._finish(tr, ancestors, state, outputs, error)
         finally:
+            with self.lock:
+                self._active.discard(ctx)
             ctx.cleanup()
 
     def _finish(

@@ -150,6 +150,8 @@ def _build_flow(data: LineDict, text: str, path: str | None, col: _Collector) ->
     finally_ = _task_list(data.get("finally"), data, "finally", col, seen)
     after = _task_list(data.get("afterExecution"), data, "afterExecution", col, seen)
 
+    for spec in [*tasks, *errors, *finally_, *after]:
+        _check_recursion(spec, fid, ns, col)
     inputs = _inputs(data, col)
     outputs = _outputs(data, col)
     labels = _labels(data, col)
@@ -179,6 +181,19 @@ def _build_flow(data: LineDict, text: str, path: str | None, col: _Collector) ->
         path=path,
         source=text,
     )
+
+
+def _check_recursion(spec: TaskSpec, fid: Any, ns: Any, col: _Collector) -> None:
+    """FlowValidator: a Subflow task must not call its own flow."""
+    if spec.type == "io.kestra.plugin.core.flow.Subflow":
+        if spec.props.get("flowId") == fid and spec.props.get("namespace") == ns:
+            col.add(
+                f"Recursive call to flow [{ns}.{fid}]",
+                spec.location,
+                hint="a flow cannot call itself as a subflow",
+            )
+    for child in spec.child_specs():
+        _check_recursion(child, fid, ns, col)
 
 
 def _labels(data: LineDict, col: _Collector) -> dict[str, str]:

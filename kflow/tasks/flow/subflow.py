@@ -53,10 +53,22 @@ class Subflow(Task):
                 return TaskResult(outputs=outputs, state=State.WARNING)
             raise TaskError(
                 f"subflow {namespace}.{flow_id} ended {state.value} (execution {child.id})"
-                + (f": {child.error}" if child.error else ""),
+                + (f" — cause: {cause}" if (cause := _root_cause(child)) else ""),
                 outputs=outputs,
             )
         return TaskResult(outputs=outputs)
+
+
+def _root_cause(child: Any) -> str | None:
+    """The innermost failure of a child execution (nested subflows included), so a parent's
+    message says why without repeating every level."""
+    cause = child.error
+    for run in child.task_runs:
+        if run.state.current in (State.FAILED, State.KILLED) and run.error:
+            cause = run.error
+    if cause and " — cause: " in cause:
+        cause = cause.rsplit(" — cause: ", 1)[1]
+    return cause
 
 
 def _bool(value: Any, default: bool) -> bool:

@@ -7,7 +7,6 @@ first ``max_rows`` records are read, so a huge file costs nothing.
 from __future__ import annotations
 
 import csv
-import io
 import json
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -23,12 +22,11 @@ class Preview:
 
 
 def _lines(fh: BinaryIO, limit: int) -> tuple[list[str], bool]:
-    out = []
-    stream = io.TextIOWrapper(fh, encoding="utf-8", errors="replace", newline="")
-    for line in stream:
+    out: list[str] = []
+    for raw in iter(fh.readline, b""):
         if len(out) >= limit:
             return out, True
-        out.append(line.rstrip("\r\n"))
+        out.append(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
     return out, False
 
 

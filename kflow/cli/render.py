@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import os
 import sys
 import threading
 import time
@@ -29,7 +29,10 @@ MAX_ROWS_PER_PARENT = 8
 
 
 def console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    out = Console(stderr=stderr, highlight=False, soft_wrap=True)
+    if not out.is_terminal and "COLUMNS" not in os.environ:
+        out.width = 160  # a pipe or CI log: no terminal width to respect
+    return out
 
 
 def raw_value(value: Any) -> str:
@@ -46,9 +49,10 @@ def cut(text: str, limit: int = MAX_CELL) -> str:
 
 
 def show_value(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, default=str)
+    """As ``{{ value }}`` would print it (compact JSON for maps and lists)."""
+    from kflow.expr.values import to_string
+
+    return to_string(value)
 
 
 def state_text(state: str) -> Text:
@@ -147,13 +151,17 @@ def execution_tree(ex: Any) -> Any:
     )
     table.add_row(title, "", "")
 
+    by_id = {tr.id: tr for tr in runs}
+
     def walk(parent: str | None, depth: int) -> None:
         kids = children.get(parent, [])
         shown = kids
-        if len(kids) > MAX_ROWS_PER_PARENT:
+        planned = by_id[parent].planned if parent in by_id else None
+        total = max(planned or 0, len(kids))
+        if total > MAX_ROWS_PER_PARENT:
             done = sum(1 for k in kids if k.state.current.terminal)
-            bar = ProgressBar(total=len(kids), completed=done, width=30)
-            table.add_row(Text("  " * (depth + 1) + f"{len(kids)} runs"), bar, Text(f"{done}/{len(kids)}"))
+            bar = ProgressBar(total=total, completed=done, width=30)
+            table.add_row(Text("  " * (depth + 1) + f"{total} runs"), bar, Text(f"{done}/{total}"))
             shown = [k for k in kids if not k.state.current.terminal][:MAX_ROWS_PER_PARENT]
         for tr in shown:
             label = "  " * (depth + 1) + tr.task_id
@@ -166,8 +174,33 @@ def execution_tree(ex: Any) -> Any:
     return table
 
 
-def outputs_table(ex: Any, task: str | None = None) -> Table:
-    """One row per task-run output attribute; nested values as JSON, long ones cut."""
+def tree_order(runs: list[Any]) -> list[tuple[int, Any]]:
+    """Task runs depth first, a parent's children grouped by task (so a loop's iterations
+    stand together under their task, whatever order parallel iterations finished in)."""
+    children: dict[str | None, list[Any]] = {}
+    ids = {tr.id for tr in runs}
+    for tr in runs:
+        parent = tr.parent_taskrun_id if tr.parent_taskrun_id in ids else None
+        children.setdefault(parent, []).append(tr)
+    out: list[tuple[int, Any]] = []
+
+    def walk(parent: str | None, depth: int) -> None:
+        kids = children.get(parent, [])
+        order: dict[str, int] = {}
+        for k in kids:
+            order.setdefault(k.task_id, len(order))
+        for k in sorted(kids, key=lambda r: (order[r.task_id], r.seq)):
+            out.append((depth, k))
+            walk(k.id, depth + 1)
+
+    walk(None, 0)
+    return out
+
+
+def outputs_table(ex: Any, task: str | None = None, limit: int | None = None) -> Table:
+    """One row per task-run output attribute; nested values as JSON, long ones cut.
+    With ``limit``, at most that many task runs are listed and a caption says how many
+    more there are."""
     from kflow.secrets import mask_tree
 
     table = Table(title="Task outputs", title_justify="left", show_lines=False)
@@ -176,15 +209,13 @@ def outputs_table(ex: Any, task: str | None = None) -> Table:
     table.add_column("state")
     table.add_column("output")
     table.add_column("content", overflow="fold")
-    by_id = {tr.id: tr for tr in ex.task_runs}
-    for tr in ex.task_runs:
-        if task is not None and tr.task_id != task:
-            continue
-        depth = 0
-        p = tr.parent_taskrun_id
-        while p is not None and p in by_id:
-            depth += 1
-            p = by_id[p].parent_taskrun_id
+    selected = [(d, tr) for d, tr in tree_order(list(ex.task_runs))
+                if task is None or tr.task_id == task]  # fmt: skip
+    if limit is not None and len(selected) > limit:
+        table.caption = (f"{len(selected) - limit:,} more task runs not shown: "
+                         f"kflow outputs {ex.id} [--task ID]")  # fmt: skip
+        selected = selected[:limit]
+    for depth, tr in selected:
         name = "  " * depth + tr.task_id
         value = cut(tr.value, 40) if tr.value is not None else ""
         outputs = mask_tree(tr.outputs or {})
@@ -229,7 +260,7 @@ def print_summary(ex: Any, home: Any) -> None:
     for tr in failed[:5]:
         out.print(Text.assemble(("✗ ", "red"), (tr.task_id + ": ", "bold"), (cut(tr.error or "", 500), "red")))
     if ex.task_runs:
-        out.print(outputs_table(ex))
+        out.print(outputs_table(ex, limit=40))
     if ex.outputs:
         out.print(flow_outputs_table(ex))
     out.print(Text(f"kflow outputs {ex.id}  ·  kflow eval --exec {ex.id} '{{{{ outputs }}}}'", "dim"))

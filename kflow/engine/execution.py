@@ -110,6 +110,8 @@ class TaskRun:
     error: str | None = None
     metrics: list[dict[str, Any]] = field(default_factory=list)
     seq: int = 0
+    # how many child runs a flowable planned (for progress bars; not serialised)
+    planned: int | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -486,6 +486,7 @@ class Executor:
         except Exception as exc:  # noqa: BLE001 - a plugin bug fails its task, not kflow
             return State.FAILED, None, f"{type(exc).__name__}: {exc}"
         tr.outputs = dict(plan.outputs)
+        tr.planned = sum(len(g.tasks) for g in plan.groups)
         child_ancestors = [*ancestors, tr]
         error: str | None = None
         if plan.failed:

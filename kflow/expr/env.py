@@ -31,21 +31,36 @@ CACHE_SIZE = 1000
 
 # VariableRenderer.RAW_PATTERN; Java's `.` stops at any line terminator and `\s` is ASCII
 _WS = r"[ \t\n\x0b\f\r]"
-_RAW = re.compile(
-    r"(\{%-*" + _WS + r"*raw" + _WS + r"*-*%\}([^\n\r\x85\u2028\u2029]*?)\{%-*"
-    + _WS + r"*endraw" + _WS + r"*-*%\})"
-)
+_NOT_EOL = r"[^\n\r\x85\u2028\u2029]"
+_RAW = re.compile(rf"(\{{%-*{_WS}*raw{_WS}*-*%\}}({_NOT_EOL}*?)\{{%-*{_WS}*endraw{_WS}*-*%\}})")
 
 
 class KestraUndefined(StrictUndefined):
-    """Strict undefined for any Jinja2 code path; Pebble lookups never produce one
-    (they raise at the lookup, see :mod:`kflow.expr.runtime`)."""
+    """Strict but chainable undefined, for any code path of Jinja2 itself.
+
+    Pebble lookups never produce one: they raise :class:`UndefinedVariableError` at the
+    lookup, and the four escape hatches are compiled as guarded thunks (see
+    :mod:`kflow.expr.runtime`), which also covers ``missing.x | upper | default('d')``.
+    """
 
     __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        if name[:2] == "__":
+            raise AttributeError(name)
+        return self
+
+    def __getitem__(self, key: Any) -> Any:
+        return self
 
     def _fail_with_undefined_error(self, *args: Any, **kwargs: Any) -> Any:
         name = self._undefined_name or "?"
         raise UndefinedVariableError(f"Unable to find `{name}`")
+
+    __str__ = __iter__ = __len__ = __bool__ = __eq__ = __ne__ = __hash__ = __contains__ = (
+        _fail_with_undefined_error
+    )
+    __add__ = __radd__ = __sub__ = __mul__ = __truediv__ = __mod__ = _fail_with_undefined_error
 
 
 class KestraEnvironment(Environment):
@@ -79,12 +94,12 @@ class KestraEnvironment(Environment):
         self.tests.update(tests)
         self.globals.update(functions)
         # the dicts compiled templates look names up in
-        self.k_filters: dict[str, Callable[..., Any]] = self.filters
-        self.k_tests: dict[str, Callable[..., Any]] = self.tests
-        self.k_functions: dict[str, Callable[..., Any]] = self.globals
+        self.k_filters: dict[str, Any] = self.filters
+        self.k_tests: dict[str, Any] = self.tests
+        self.k_functions: dict[str, Any] = self.globals
 
     @property
-    def lexer(self) -> PebbleLexer:  # type: ignore[override]
+    def lexer(self) -> PebbleLexer:
         return self._pebble_lexer
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> Any:
@@ -99,7 +114,7 @@ class KestraEnvironment(Environment):
         code = self._generate(node, None, "<template>")
         compiled = self._compile(code, "<template>")
         tmpl = self.template_class.from_code(self, compiled, self.make_globals(None), None)
-        return tmpl.root_render_func  # type: ignore[no-any-return]
+        return tmpl.root_render_func
 
 
 def _load_registries() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:

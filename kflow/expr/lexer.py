@@ -108,15 +108,22 @@ class PToken(Token):
 
     pos: int
 
-    def __new__(cls, lineno: int, type: str, value: str, pos: int) -> PToken:  # noqa: A002
+    def __new__(cls, lineno: int, type: str, value: str, pos: int) -> PToken:
         tok = super().__new__(cls, lineno, type, value)
         tok.pos = pos
         return tok
 
+    @property
+    def pebble_value(self) -> str:
+        """The value Pebble shows: delimiters and the end have none (``null``)."""
+        return "null" if self.type in _VALUELESS else self.value
+
     def describe(self) -> str:
         """``value "x" and type T`` as Pebble words it."""
-        value = "null" if self.type == EOF else self.value
-        return f'value "{value}" and type {pebble_type(self.type)}'
+        return f'value "{self.pebble_value}" and type {pebble_type(self.type)}'
+
+
+_VALUELESS = {EOF, PRINT_START, EXECUTE_START, INTERP_START, INTERP_END}
 
 
 def pebble_type(type_: str) -> str:
@@ -145,7 +152,7 @@ class PebbleLexer(Lexer):
     by :func:`kflow.expr.evaluate`.
     """
 
-    def tokenize(  # type: ignore[override]
+    def tokenize(
         self,
         source: str,
         name: str | None = None,
@@ -211,8 +218,6 @@ class _Scanner:
             if opener == '"':
                 raise self.fail('Unclosed """', pos)
             raise self.fail(f'Unclosed "{opener}"', pos)
-        if self.states[-1] == "COMMENT":
-            raise self.fail("Unclosed comment.", self.n)
         self.tokens.append(PToken(self.lines.line(self.n), EOF, "", self.n))
         return self.tokens
 

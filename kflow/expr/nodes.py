@@ -17,7 +17,7 @@ class _KNodeType(nodes.NodeType):
     types"); this metaclass redoes its field/attribute merging so that Pebble's nodes can be
     proper ``jinja2.nodes.Node`` subclasses visited by ``CodeGenerator``."""
 
-    def __new__(mcs, name: str, bases: tuple[type, ...], d: dict[str, Any]) -> Any:  # noqa: N804
+    def __new__(mcs, name: str, bases: tuple[type, ...], d: dict[str, Any]) -> Any:
         for attr in ("fields", "attributes"):
             storage: list[str] = list(getattr(bases[0] if bases else object, attr, ()))
             storage.extend(d.get(attr, ()))

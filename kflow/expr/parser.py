@@ -105,7 +105,7 @@ class PebbleParser(Parser):
 
     # -- template structure
 
-    def parse(self) -> nodes.Template:  # type: ignore[override]
+    def parse(self) -> Any:
         """The template (or, in expression state, one :class:`KReturn`)."""
         if self.state == "expression":
             start = self.cur
@@ -121,7 +121,7 @@ class PebbleParser(Parser):
             body = self.subparse_pebble(None)
         # a plain Template (Jinja2's symbol tracking dispatches on the class name) with the
         # attributes documented on kflow.expr.nodes.KTemplate
-        tpl = nodes.Template(body, lineno=1)
+        tpl: Any = nodes.Template(body, lineno=1)
         tpl.macros = self.macros
         tpl.blocks = self.blocks
         tpl.dynamic = self.dynamic
@@ -172,7 +172,7 @@ class PebbleParser(Parser):
             raise self.error(f'Unexpected tag name "{name}"', tag)
         return getattr(self, f"parse_tag_{name}")(tag)  # type: ignore[no-any-return]
 
-    def parse_tag_set(self, tag: PToken) -> nodes.Node:
+    def parse_tag_set(self, tag: PToken) -> Any:
         next(self.stream)
         name = self.parse_new_variable_name()
         self.expect(PUNCTUATION, "=")
@@ -181,7 +181,7 @@ class PebbleParser(Parser):
         self.dynamic = True
         return k.at(k.KSet(name, value, lineno=tag.lineno), tag.pos)
 
-    def parse_tag_if(self, tag: PToken) -> nodes.Node:
+    def parse_tag_if(self, tag: PToken) -> Any:
         next(self.stream)
         test = self.parse_expression()
         self.expect(EXECUTE_END)
@@ -217,7 +217,7 @@ class PebbleParser(Parser):
         self.expect(EXECUTE_END)
         return root
 
-    def parse_tag_for(self, tag: PToken) -> nodes.Node:
+    def parse_tag_for(self, tag: PToken) -> Any:
         next(self.stream)
         target = self.parse_new_variable_name()
         self.expect(NAME, "in")
@@ -238,7 +238,7 @@ class PebbleParser(Parser):
         self.dynamic = True
         return k.at(k.KFor(target, iterable, body, else_, lineno=tag.lineno), tag.pos)
 
-    def parse_tag_macro(self, tag: PToken) -> nodes.Node | None:
+    def parse_tag_macro(self, tag: PToken) -> Any:
         next(self.stream)
         name = self.expect(NAME).value
         params: list[k.KParam] = []
@@ -268,7 +268,7 @@ class PebbleParser(Parser):
         self.dynamic = True
         return None
 
-    def parse_tag_filter(self, tag: PToken) -> nodes.Node:
+    def parse_tag_filter(self, tag: PToken) -> Any:
         next(self.stream)
         filters = [self.parse_filter_call()]
         while self.test(OPERATOR, "|"):
@@ -285,12 +285,12 @@ class PebbleParser(Parser):
         self.expect(EXECUTE_END)
         return k.at(k.KFilterBlock(filters, body, lineno=tag.lineno), tag.pos)
 
-    def parse_filter_call(self) -> k.KFilterCall:
+    def parse_filter_call(self) -> Any:
         tok = self.expect(NAME)
         args, kwargs = self.parse_arguments() if self.test(PUNCTUATION, "(") else ([], [])
         return k.at(k.KFilterCall(tok.value, args, kwargs), tok.pos)
 
-    def parse_tag_block(self, tag: PToken) -> nodes.Node:
+    def parse_tag_block(self, tag: PToken) -> Any:
         name_tok = next(self.stream)
         name_tok = self.cur
         if name_tok.type not in (NAME, STRING):
@@ -307,8 +307,7 @@ class PebbleParser(Parser):
         if self.cur.type in (NAME, STRING) and self.cur.value == name:
             next(self.stream)
         self.expect(EXECUTE_END)
-        if any(b.name == name for b in self.blocks):
-            raise self.error(f"Block [{name}] already exists", tag)
+        # a second block of the same name replaces the first everywhere (Pebble's registry)
         block = k.at(k.KBlock(name, body, lineno=tag.lineno), tag.pos)
         self.blocks.append(block)
         return block
@@ -321,7 +320,7 @@ class PebbleParser(Parser):
 
     # -- expressions (Pebble's ExpressionParser)
 
-    def parse_expression(self, min_precedence: int = 0) -> Any:  # type: ignore[override]
+    def parse_expression(self, min_precedence: int = 0) -> Any:
         """Precedence climbing over Pebble's operator table."""
         tok = self.cur
         if tok.type == OPERATOR and tok.value in UNARY:
@@ -341,16 +340,16 @@ class PebbleParser(Parser):
         elif tok.type == PUNCTUATION and tok.value == "{":
             expr = self.parse_map()
         else:
-            expr = self.parse_primary()
+            expr = self.parse_pebble_primary()
 
         tok = self.cur
         while tok.type == OPERATOR and tok.value in BINARY and BINARY[tok.value] >= min_precedence:
             op = tok.value
             next(self.stream)
             if op == "|":
-                expr = self.parse_filter(expr, tok)
+                expr = self.parse_filter_call_expr(expr)
             elif op in ("is", "is not"):
-                expr = self.parse_test(expr, tok, negate=op == "is not")
+                expr = self.parse_test_call(expr, negate=op == "is not")
             else:
                 right = self.parse_expression(BINARY[op] + 1)
                 expr = self.make_binary(op, expr, right, tok)
@@ -376,19 +375,17 @@ class PebbleParser(Parser):
             node = k.KBinary("==" if op == "equals" else op, left, right, lineno=tok.lineno)
         return k.at(node, tok.pos)
 
-    def parse_filter(self, node: Any, op_tok: PToken) -> Any:
+    def parse_filter_call_expr(self, node: Any) -> Any:
         tok = self.expect(NAME)
         args, kwargs = self.parse_arguments() if self.test(PUNCTUATION, "(") else ([], [])
         return k.at(k.KFilter(node, tok.value, args, kwargs, lineno=tok.lineno), tok.pos)
 
-    def parse_test(self, node: Any, op_tok: PToken, negate: bool) -> Any:
+    def parse_test_call(self, node: Any, negate: bool) -> Any:
         tok = self.expect(NAME)
         args, kwargs = self.parse_arguments() if self.test(PUNCTUATION, "(") else ([], [])
-        return k.at(
-            k.KTest(node, tok.value, args, kwargs, negate, lineno=tok.lineno), tok.pos
-        )
+        return k.at(k.KTest(node, tok.value, args, kwargs, negate, lineno=tok.lineno), tok.pos)
 
-    def parse_primary(self) -> Any:
+    def parse_pebble_primary(self) -> Any:
         tok = self.cur
         if tok.type == NAME:
             value = tok.value
@@ -423,9 +420,8 @@ class PebbleParser(Parser):
         elif tok.type in (STRING, INTERP_START):
             node = self.parse_string()
         else:
-            value = "null" if tok.type == EOF else tok.value
             raise self.error(
-                f'Unexpected token "{pebble_type(tok.type)}" of value "{value}"', tok
+                f'Unexpected token "{pebble_type(tok.type)}" of value "{tok.pebble_value}"', tok
             )
         return self.parse_postfix(node)
 
@@ -468,10 +464,8 @@ class PebbleParser(Parser):
                 if self.test(PUNCTUATION, "("):
                     args, kwargs = self.parse_arguments()
                     if kwargs:
-                        raise self.error(
-                            "Can not use named arguments when calling a bean method"
-                        )
-                new = k.KGetAttr(node, name_tok.value, args, lineno=name_tok.lineno)
+                        raise self.error("Can not use named arguments when calling a bean method")
+                new: Any = k.KGetAttr(node, name_tok.value, args, lineno=name_tok.lineno)
                 new.path = f"{getattr(node, 'path', '')}.{name_tok.value}"
                 node = k.at(new, name_tok.pos)
             elif tok.type == PUNCTUATION and tok.value == "[":

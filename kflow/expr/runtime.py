@@ -33,6 +33,7 @@ from kflow.expr.values import (
     INT_MAX,
     INT_MIN,
     BigInteger,
+    Char,
     Entry,
     Float,
     HashMap,
@@ -40,6 +41,7 @@ from kflow.expr.values import (
     SafeString,
     TemplateList,
     hash_map,
+    is_java_string,
     is_number,
     java_class_name,
     java_float,
@@ -63,7 +65,8 @@ Site = Any  # int | tuple[str, int]
 
 def _pos(site: Site) -> int | None:
     if isinstance(site, tuple):
-        return site[1]
+        pos: int = site[1]
+        return pos
     return site if isinstance(site, int) else None
 
 
@@ -86,13 +89,24 @@ def fail(message: str, site: Site = None) -> ExpressionError:
 
 
 class Loop:
-    """Pebble's ``ForNode.LoopVariables``: ``index`` is 0-based."""
+    """Pebble's ``ForNode.LoopVariables``: ``index`` is 0-based. One object per loop,
+    updated at each pass (a ``{% set x = loop %}`` sees later passes, as in Pebble)."""
 
     __slots__ = ("index", "length")
 
-    def __init__(self, index: int, length: int) -> None:
-        self.index = index
+    def __init__(self, length: int) -> None:
+        self.index = 0
         self.length = length
+
+    def java_bean(self) -> dict[str, Any]:
+        """The properties Jackson serialises (field order of ``LoopVariables``)."""
+        return {
+            "first": self.index == 0,
+            "last": self.index == self.length - 1,
+            "length": self.length,
+            "index": self.index,
+            "revindex": self.length - self.index - 1,
+        }
 
     def attr(self, name: str) -> Any:
         if name == "index":
@@ -333,19 +347,15 @@ def k_method(obj: Any, name: str, args: tuple[Any, ...], site: Site) -> Any:
 
 
 def _null_attr(site: Site) -> UndefinedVariableError:
+    """``x.y`` with ``x`` null: Pebble's RootAttributeNotFoundException, naming the whole
+    path (``outputs.t.value.x``) and saying which part is null."""
     path = site[0] if isinstance(site, tuple) else "?"
-    root = re.split(r"[.\[]", path, maxsplit=1)[0]
-    if path.count(".") + path.count("[") == 1:
-        # `x.y` with x a null root variable: Pebble names the root
-        return undefined(
-            (root, _pos(site)),
-            f"Root attribute [{root}] does not exist or can not be accessed and strict "
-            "variables is set to true.",
-        )
-    return undefined(
-        (_parent_path(path), _pos(site)),
-        "Attempt to get attribute of null object and strict variables is set to true.",
+    parent = _parent_path(path)
+    err = undefined(
+        site, "Attempt to get attribute of null object and strict variables is set to true."
     )
+    err.hint = f"`{parent}` is null; use `??` or `is defined` when it may be missing or null"
+    return err
 
 
 def _parent_path(path: str) -> str:
@@ -436,12 +446,6 @@ def _java_split(s: str, regex: str, limit: int = 0) -> list[str]:
     return java_split(s, regex, limit)
 
 
-def _str_index(s: str, i: int) -> int:
-    if not 0 <= i <= len(s):
-        raise IndexError(f"begin {i}, end {len(s)}, length {len(s)}")
-    return i
-
-
 def _substring(s: str, begin: int, end: int | None = None) -> str:
     end = len(s) if end is None else end
     if begin < 0 or end > len(s) or begin > end:
@@ -452,7 +456,7 @@ def _substring(s: str, begin: int, end: int | None = None) -> str:
 def _char_at(s: str, i: int) -> str:
     if not 0 <= i < len(s):
         raise fail(f"Could not call charAt: Index {i} out of bounds for length {len(s)}")
-    return s[i]
+    return Char(s[i])
 
 
 def _list_get(xs: list[Any], i: int) -> Any:
@@ -532,8 +536,8 @@ _NUMBER_METHODS: dict[tuple[str, int], tuple[tuple[str, ...], Callable[..., Any]
 def _d2i(f: float) -> int:
     if math.isnan(f):
         return 0
-    return max(INT_MIN, min(INT_MAX, int(f))) if math.isfinite(f) else (
-        INT_MAX if f > 0 else INT_MIN
+    return (
+        max(INT_MIN, min(INT_MAX, int(f))) if math.isfinite(f) else (INT_MAX if f > 0 else INT_MIN)
     )
 
 
@@ -552,7 +556,7 @@ def _java_matches(s: str, regex: str) -> bool:
 
 
 def _methods_for(obj: Any) -> dict[tuple[str, int], tuple[tuple[str, ...], Callable[..., Any]]]:
-    if isinstance(obj, SafeString):
+    if isinstance(obj, SafeString | Char):
         return {}
     if isinstance(obj, str):
         return _STRING_METHODS
@@ -582,11 +586,10 @@ def _java_member(obj: Any, name: str, args: tuple[Any, ...] | None, site: Site) 
         raise fail(f"Could not call {name}: UnsupportedOperationException", site)
     methods = _methods_for(obj)
     call_args = args or ()
+    candidates: tuple[str, ...] = (name,)
     if name:
         cap = name[0].upper() + name[1:]
         candidates = (f"get{cap}", f"is{cap}", f"has{cap}", name)
-    else:
-        candidates = (name,)
     for candidate in candidates:
         for (mname, arity), (types, impl) in methods.items():
             if arity != len(call_args) or mname.lower() != candidate.lower():
@@ -717,9 +720,14 @@ def arithmetic(op: str, a: Any, b: Any, site: Site = None) -> Any:
         raise fail(f"Could not perform {words}: {reason}", site) from None
 
 
+def _concatenates(v: Any) -> bool:
+    # OperatorUtils.add: a String or a SafeString (not a Character) makes `+` concatenate
+    return isinstance(v, str) and not isinstance(v, Char)
+
+
 def k_add(a: Any, b: Any, site: Site) -> Any:
     """``+``: String concatenation with ``String.valueOf``, list append, or arithmetic."""
-    if a.__class__ is str or b.__class__ is str or isinstance(a, str) or isinstance(b, str):
+    if a.__class__ is str or b.__class__ is str or _concatenates(a) or _concatenates(b):
         return java_to_string(a) + java_to_string(b)
     if isinstance(a, list | tuple):
         target = a if isinstance(a, TemplateList) else TemplateList(a)
@@ -779,6 +787,8 @@ def java_equals(a: Any, b: Any) -> bool:
     if isinstance(a, str) or isinstance(b, str):
         if isinstance(a, SafeString) != isinstance(b, SafeString):
             return False
+        if isinstance(a, Char) != isinstance(b, Char):
+            return False
         return isinstance(a, str) and isinstance(b, str) and a == b
     if isinstance(a, bool) or isinstance(b, bool):
         return isinstance(a, bool) and isinstance(b, bool) and a == b
@@ -826,7 +836,7 @@ _CMP_WORDS = {
 def compare(op: str, a: Any, b: Any, site: Site = None) -> bool:
     """``< > <= >=``: two Strings lexicographically (newer Kestra), numbers as doubles,
     null on either side false, anything else an error."""
-    if isinstance(a, str) and isinstance(b, str):
+    if is_java_string(a) and is_java_string(b):
         c = _utf16_compare(a, b)
     elif a is None or b is None:
         return False
@@ -900,7 +910,7 @@ def k_contains(a: Any, right: Callable[[], Any], site: Site) -> bool:
         return any(java_equals(x, b) for x in a)
     if isinstance(a, Mapping):
         return any(java_equals(k, b) for k in a)
-    if isinstance(a, str) and not isinstance(a, SafeString):
+    if is_java_string(a):
         return java_to_string(b) in a
     raise fail(
         "Contains operator can only be used on Collections, Maps and arrays. "
@@ -937,18 +947,17 @@ def k_range(start: Any, end: Any, increment: Any = None, site: Site = None) -> T
     if isinstance(start, str) and isinstance(end, str):
         if len(start) != 1 or len(end) != 1:
             raise fail(
-                "Arguments of range function must be of type Number or String with a "
-                "length of 1",
+                "Arguments of range function must be of type Number or String with a length of 1",
                 site,
             )
         i, stop = ord(start), ord(end)
         if step > 0:
             while i <= stop:
-                out.append(chr(i))
+                out.append(Char(chr(i)))
                 i += step
         else:
             while i >= stop:
-                out.append(chr(i))
+                out.append(Char(chr(i)))
                 i += step
         return out
     raise fail(
@@ -969,8 +978,6 @@ def k_range_op(a: Any, b: Any, site: Site) -> Any:
 
 # ---------------------------------------------------------------------------------------------
 # logic
-
-_WHERE_OPERATOR = {"and": "and", "or": "or", "not": "not", "ternary": "ternary", "if": "if"}
 
 
 def k_bool(value: Any, where: str, site: Site) -> bool:
@@ -1042,8 +1049,8 @@ def is_empty(value: Any) -> bool:
     """Pebble's ``empty`` test: null, blank string, empty collection or map."""
     if value is None:
         return True
-    if isinstance(value, str) and value.__class__ is not SafeString:
-        return value.strip(_JAVA_TRIM) == ""
+    if is_java_string(value):
+        return bool(value.strip(_JAVA_TRIM) == "")
     if isinstance(value, list | tuple | set | frozenset | Mapping):
         return len(value) == 0
     return False
@@ -1077,8 +1084,16 @@ def k_default(thunk: Callable[[], Any], args: tuple[Any, ...], kwargs: Any, site
 _USER_ERRORS = (TypeError, ValueError, LookupError, ArithmeticError)
 
 
-def _invoke(kind: str, name: str, func: Callable[..., Any], c: RenderContext, site: Site,
-            first: tuple[Any, ...], args: tuple[Any, ...], kwargs: Any) -> Any:
+def _invoke(
+    kind: str,
+    name: str,
+    func: Callable[..., Any],
+    c: RenderContext,
+    site: Site,
+    first: tuple[Any, ...],
+    args: tuple[Any, ...],
+    kwargs: Any,
+) -> Any:
     if getattr(func, "needs_render_context", False):
         lead: tuple[Any, ...] = (c,)
     elif getattr(func, "needs_context", False):
@@ -1114,15 +1129,13 @@ def k_test(
     func = c.env.k_tests.get(name)
     if func is None:
         raise fail(f"Test [{name}] does not exist.", site)
-    if value.__class__ is SafeString and name in CORE_TESTS:
+    if (value.__class__ is SafeString or value.__class__ is Char) and name in CORE_TESTS:
         # a macro result is not a java.lang.String: the core tests know, other tests see text
         func = CORE_TESTS[name]
     return bool(_invoke("Test", name, func, c, site, (value,), args, kwargs))
 
 
-def k_call(
-    c: RenderContext, name: str, site: Site, args: tuple[Any, ...], kwargs: Any
-) -> Any:
+def k_call(c: RenderContext, name: str, site: Site, args: tuple[Any, ...], kwargs: Any) -> Any:
     """``name(args)``: a registered function first, then a macro of the template."""
     func = c.env.k_functions.get(name)
     if func is not None:
@@ -1139,21 +1152,23 @@ def k_block_call(c: RenderContext, args: tuple[Any, ...], site: Site) -> str:
         raise fail("The block function expects a block name.", site)
     name = args[0]
     block = c.blocks.get(name) if isinstance(name, str) else None
-    if block is None:
-        raise fail(f"Block [{java_to_string(name)}] does not exist.", site)
-    return block(True)
+    # an unknown block renders nothing (Pebble's PebbleTemplateImpl.block)
+    return "" if block is None else block(True)
 
 
 MAX_RENDER_DEPTH = 10
 
 
 def fn_render(
-    c: RenderContext, toRender: Any = None, recursive: Any = True, template: Any = None  # noqa: N803
+    c: RenderContext,
+    toRender: Any = None,
+    recursive: Any = True,
+    template: Any = None,
 ) -> Any:
     """Kestra's ``render(toRender, recursive=true)`` (baseline name: ``template``): render a
     string, or each string of a map/list, with the variables visible here."""
     if toRender is None:
-        toRender = template  # noqa: N806
+        toRender = template
     if recursive is None:
         recursive = True
     if not isinstance(recursive, bool):
@@ -1180,7 +1195,7 @@ def fn_render(
 fn_render.needs_render_context = True  # type: ignore[attr-defined]
 
 
-def fn_render_once(c: RenderContext, toRender: Any = None, template: Any = None) -> Any:  # noqa: N803
+def fn_render_once(c: RenderContext, toRender: Any = None, template: Any = None) -> Any:
     """Kestra's ``renderOnce(toRender)`` = ``render(toRender, false)``."""
     return fn_render(c, toRender, False, template)
 
@@ -1252,6 +1267,7 @@ def k_map(pairs: tuple[tuple[Any, Any], ...]) -> HashMap:
 
 # ---------------------------------------------------------------------------------------------
 # printing
+
 
 def k_plain(value: Any) -> str:
     """How a value prints inside a macro or ``{% filter %}`` body (a plain writer)."""

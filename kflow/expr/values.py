@@ -18,9 +18,14 @@ Python value           Java type                   where it comes from
 :class:`Float`         ``java.lang.Float``         ``number`` on ``"12.3"``
 ``decimal.Decimal``    ``java.math.BigDecimal``    ``number('BIGDECIMAL')``
 ``str``                ``java.lang.String``
+:class:`Char`          ``java.lang.Character``     ``'a'..'c'``, ``'abc'.charAt(i)``,
+                                                   ``first``/``last`` of a string
+:class:`SafeString`    Pebble ``SafeString``       the result of a macro call
 ``dict``               ``java.util.LinkedHashMap`` context maps (insertion ordered)
 :class:`HashMap`       ``java.util.HashMap``       map literals (Java hash order)
-``list`` / ``tuple``   ``java.util.ArrayList``
+``list`` / ``tuple``   ``java.util.ArrayList``     context lists
+:class:`TemplateList`  ``java.util.ArrayList``     list literals, ranges (``+`` appends
+                                                   in place)
 :class:`Entry`         ``Map.Entry``               ``for e in map``
 =====================  ==========================  =====================================
 
@@ -28,6 +33,10 @@ Why it matters: literal integers are ``Long`` and context integers ``Integer`` i
 ``className``, overflow, Java method overloads (``'abc'.substring(x)``) and a few filters
 (``abbreviate``, ``chunk``, ``indent`` accept only a ``Long``) behave differently, and
 ``Integer op Integer`` wraps at 32 bits while ``Long`` wraps at 64 bits.
+
+Doubles print with the shortest round-trip digits, as ``Double.toString`` does since
+Java 19 (Kestra runs on Java 21); Java 17 printed a few values between 10^16 and 10^19 with
+extra digits (JDK-4511638), so the Java 17 oracle differs there.
 
 Everything here is pure (no Jinja2 import) so that filters can use it too.
 """
@@ -38,6 +47,7 @@ import json
 import math
 import struct
 from collections.abc import Iterable, Mapping
+from datetime import date, time
 from decimal import Decimal
 from typing import Any
 
@@ -97,6 +107,16 @@ class TemplateList(list):  # type: ignore[type-arg]
     __slots__ = ()
 
 
+class Char(str):
+    """A ``java.lang.Character`` (``'abc' | first``, ``'a'..'c'``, ``'abc'.charAt(i)``).
+
+    It prints like a one-letter string but is not a String for Java: ``'a' == ('abc' |
+    first)`` is false, and it is neither true nor false in a condition.
+    """
+
+    __slots__ = ()
+
+
 class SafeString(str):
     """What a macro call returns (Pebble's ``SafeString``): prints like its text, but it
     is not a ``java.lang.String``: it never equals a String, ``contains`` refuses it, and
@@ -138,6 +158,12 @@ def _to_f32(f: float) -> float:
         return math.copysign(math.inf, f)
 
 
+def is_java_string(v: Any) -> bool:
+    """True for a ``java.lang.String`` (a ``str`` that is not a :class:`Char` or
+    :class:`SafeString`)."""
+    return v.__class__ is str or (isinstance(v, str) and not isinstance(v, Char | SafeString))
+
+
 def is_number(v: Any) -> bool:
     """True for Java ``Number``s (bool is not a number in Java)."""
     return isinstance(v, int | float | Decimal) and not isinstance(v, bool)
@@ -152,9 +178,7 @@ def is_java_long(v: Any) -> bool:
     """True when ``v`` would be a ``java.lang.Long`` (a literal, or a large context int)."""
     if isinstance(v, Long):
         return True
-    return (
-        type(v) is int and not INT_MIN <= v <= INT_MAX and LONG_MIN <= v <= LONG_MAX
-    )
+    return type(v) is int and not INT_MIN <= v <= INT_MAX and LONG_MIN <= v <= LONG_MAX
 
 
 def is_java_integer(v: Any) -> bool:
@@ -181,6 +205,8 @@ def java_class_name(v: Any) -> str | None:
         return "java.lang.Boolean"
     if isinstance(v, SafeString):
         return "io.pebbletemplates.pebble.extension.escaper.SafeString"
+    if isinstance(v, Char):
+        return "java.lang.Character"
     if isinstance(v, str):
         return "java.lang.String"
     if isinstance(v, BigInteger):
@@ -307,6 +333,8 @@ def to_string(v: Any) -> str:
         return to_json(v)
     if isinstance(v, Entry):
         return java_to_string(v)
+    if isinstance(v, date | time):
+        return v.isoformat()
     return str(v)
 
 
@@ -331,6 +359,8 @@ def java_to_string(v: Any) -> str:
         return "[" + ", ".join(java_to_string(x) for x in v) + "]"
     if isinstance(v, Entry):
         return f"{java_to_string(v.key)}={java_to_string(v.value)}"
+    if isinstance(v, date | time):
+        return v.isoformat()
     return str(v)
 
 
@@ -374,6 +404,12 @@ def _json_parts(v: Any, out: list[str]) -> None:
         out.append("}")
     elif isinstance(v, Entry):
         _json_parts({v.key: v.value}, out)
+    elif isinstance(v, date | time):
+        # Kestra's mapper writes java.time values as ISO strings
+        out.append(json.dumps(v.isoformat()))
+    elif hasattr(v, "java_bean"):
+        # objects Jackson serialises as beans (Pebble's loop variables)
+        _json_parts(v.java_bean(), out)
     elif isinstance(v, Iterable):
         out.append("[")
         first = True
@@ -460,9 +496,7 @@ def hash_map(pairs: Iterable[tuple[Any, Any]], size_hint: int | None = None) -> 
 
 def _class_cast(v: Any) -> ExpressionError:
     cls = java_class_name(v)
-    return ExpressionError(
-        f"class {cls} cannot be cast to class java.lang.Boolean"
-    )
+    return ExpressionError(f"class {cls} cannot be cast to class java.lang.Boolean")
 
 
 def truthy(v: Any, where: str = "if") -> bool:
@@ -474,8 +508,8 @@ def truthy(v: Any, where: str = "if") -> bool:
     """
     if v is True or v is False:
         return v
-    if isinstance(v, str):
-        return v != ""
+    if is_java_string(v):
+        return bool(v != "")
     if is_number(v):
         return float(v) != 0.0
     if v is None:
@@ -486,9 +520,7 @@ def truthy(v: Any, where: str = "if") -> bool:
                 "null value used in and operator and strict variables is set to true"
             )
         if where == "not":
-            raise ExpressionError(
-                "null value given to not() and strict variables is set to true"
-            )
+            raise ExpressionError("null value given to not() and strict variables is set to true")
         raise ExpressionError(
             "null value given to if statement and strict variables is set to true"
         )
@@ -502,6 +534,7 @@ def truthy(v: Any, where: str = "if") -> bool:
 
 __all__ = [
     "BigInteger",
+    "Char",
     "Entry",
     "Float",
     "HashMap",
@@ -517,6 +550,7 @@ __all__ = [
     "java_float",
     "java_float32",
     "java_simple_name",
+    "is_java_string",
     "java_to_string",
     "to_json",
     "to_string",

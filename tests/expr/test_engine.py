@@ -339,3 +339,96 @@ def test_import_does_not_load_jq() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert out == "False"
+
+
+# -- values ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (1.0, "1.0"),
+        (-2.5, "-2.5"),
+        (100.0, "100.0"),
+        (0.001, "0.001"),
+        (0.0001, "1.0E-4"),
+        (1e7, "1.0E7"),
+        (9999999.0, "9999999.0"),
+        (12345678.9, "1.23456789E7"),
+        (0.1 + 0.2, "0.30000000000000004"),
+        (1e23, "1.0E23"),
+        (5e-324, "4.9E-324"),
+        (-0.0, "-0.0"),
+        (float("inf"), "Infinity"),
+        (float("-inf"), "-Infinity"),
+        (float("nan"), "NaN"),
+    ],
+)
+def test_java_float(value: float, text: str) -> None:
+    from kflow.expr.values import java_float
+
+    assert java_float(value) == text
+
+
+def test_value_printing() -> None:
+    from kflow.expr.values import Entry, Float, java_to_string, to_json, to_string
+
+    data = {"a": 1, "b": None, "c": [1, None, {"d": None}], "e": 1e7, "f": 'é"', "g": True}
+    assert to_json(data) == '{"a":1,"c":[1,null,{}],"e":1.0E7,"f":"é\\"","g":true}'
+    assert java_to_string(data) == '{a=1, b=null, c=[1, null, {d=null}], e=1.0E7, f=é", g=true}'
+    assert (
+        to_string(None) == "" and to_string(False) == "false" and to_string(data) == to_json(data)
+    )
+    assert to_string(Float("12.3")) == "12.3" and to_string(Float(0.1) * 3) != "0.3"
+    assert to_string(Entry("k", [1, 2])) == "k=[1, 2]"
+    assert to_json([float("nan")]) == '["NaN"]'
+
+
+def test_java_types() -> None:
+    from kflow.expr.values import Char, HashMap, Long, SafeString, hash_map, java_class_name
+
+    assert java_class_name(1) == "java.lang.Integer"
+    assert java_class_name(3_000_000_000) == "java.lang.Long"
+    assert java_class_name(Long(1)) == "java.lang.Long"
+    assert java_class_name(1.5) == "java.lang.Double"
+    assert java_class_name(Char("a")) == "java.lang.Character"
+    assert java_class_name(SafeString("a")).endswith("SafeString")
+    assert java_class_name(hash_map([("a", 1)])) == "java.util.HashMap"
+    # java.util.HashMap bucket order, as Pebble's map literals print
+    assert list(hash_map([("b", 1), ("a", 2)])) == ["a", "b"]
+    assert isinstance(hash_map([]), HashMap)
+
+
+@pytest.mark.parametrize(
+    ("value", "where", "expected"),
+    [
+        (True, "if", True),
+        (0, "if", False),
+        (0.0, "and", False),
+        (float("nan"), "or", True),
+        ("", "not", False),
+        ("false", "if", True),
+        (None, "ternary", False),
+    ],
+)
+def test_truthy(value: Any, where: str, expected: bool) -> None:
+    from kflow.expr.values import truthy
+
+    assert truthy(value, where) is expected
+
+
+@pytest.mark.parametrize(
+    ("value", "where", "message"),
+    [
+        (None, "if", "null value given to if statement"),
+        (None, "and", "null value used in and operator"),
+        (None, "not", "null value given to not()"),
+        ([1], "if", "Unsupported value type ArrayList"),
+        ({"a": 1}, "ternary", "cannot be cast to class java.lang.Boolean"),
+    ],
+)
+def test_truthy_errors(value: Any, where: str, message: str) -> None:
+    from kflow.expr.values import truthy
+
+    with pytest.raises(ExpressionError, match=message):
+        truthy(value, where)

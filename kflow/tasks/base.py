@@ -235,6 +235,7 @@ BUILTINS: dict[str, str] = {
     "io.kestra.plugin.core.flow.Switch": "kflow.tasks.flow.switch:Switch",
     "io.kestra.plugin.core.http.Request": "kflow.tasks.http.request:Request",
     "io.kestra.plugin.core.http.Download": "kflow.tasks.http.download:Download",
+    "io.kestra.plugin.jdbc.duckdb.Query": "kflow.tasks.jdbc.duckdb_query:DuckDbQuery",
     "io.kestra.plugin.scripts.shell.Commands": "kflow.tasks.scripts.shell_commands:ShellCommands",
     "io.kestra.plugin.scripts.shell.Script": "kflow.tasks.scripts.shell_script:ShellScript",
     "io.kestra.plugin.scripts.python.Script": "kflow.tasks.scripts.python_script:PythonScript",

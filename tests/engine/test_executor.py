@@ -481,3 +481,57 @@ def test_execution_is_persisted_and_read_back(run_yaml):
         last = home.store.get_execution("last")
     assert back.to_dict() == ex.to_dict()
     assert last.id == ex.id
+
+
+def test_retry_random_and_max_duration(run_yaml):
+    ex = run_yaml(
+        """
+        id: retry_random
+        namespace: company.team
+        tasks:
+          - id: rnd
+            type: io.kestra.plugin.core.execution.Fail
+            allowFailure: true
+            retry:
+              type: random
+              minInterval: PT0.01S
+              maxInterval: PT0.02S
+              maxAttempt: 2
+          - id: bounded
+            type: io.kestra.plugin.core.execution.Fail
+            allowFailure: true
+            retry:
+              type: constant
+              interval: PT0.2S
+              maxDuration: PT0.3S
+        """
+    )
+    assert len(by_task(ex, "rnd")[0].attempts) == 2
+    # 0.2 s between attempts, at most 0.3 s in all: the first retry fits, the second does not
+    assert len(by_task(ex, "bounded")[0].attempts) == 2
+
+
+def test_parallel_concurrent_limit_and_errors_in_flowable(run_yaml):
+    ex = run_yaml(
+        """
+        id: par_limit
+        namespace: company.team
+        tasks:
+          - id: par
+            type: io.kestra.plugin.core.flow.Parallel
+            concurrent: 2
+            tasks:
+              - {id: a, type: io.kestra.plugin.core.debug.Return, format: a}
+              - {id: b, type: io.kestra.plugin.core.execution.Fail}
+              - {id: c, type: io.kestra.plugin.core.debug.Return, format: c}
+            errors:
+              - {id: on_par_error, type: io.kestra.plugin.core.debug.Return, format: "{{ tasks.b.state }}"}
+            finally:
+              - {id: par_finally, type: io.kestra.plugin.core.debug.Return, format: fin}
+        """
+    )
+    st = states(ex)
+    assert st["par"] == "FAILED" and st["b"] == "FAILED"
+    assert by_task(ex, "on_par_error")[0].outputs == {"value": "FAILED"}
+    assert st["par_finally"] == "SUCCESS"
+    assert ex.state.current is State.FAILED

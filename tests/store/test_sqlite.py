@@ -77,3 +77,45 @@ def test_concurrent_processes_lose_nothing(tmp_path):
     store = SQLiteStore(tmp_path / "k.db")
     assert len(store.list_executions(limit=1000)) == 200
     store.close()
+
+
+def test_killed_run_leaves_a_readable_record(tmp_path, kflow_home):
+    import json
+    import os
+    import signal
+    import time
+
+    flow = tmp_path / "slow.yml"
+    flow.write_text(
+        "id: slow\nnamespace: company.team\ntasks:\n"
+        "  - {id: first, type: io.kestra.plugin.core.debug.Return, format: done}\n"
+        "  - {id: nap, type: io.kestra.plugin.core.flow.Sleep, duration: PT60S}\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-m", "kflow", "run", str(flow), "--json"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    store = SQLiteStore(kflow_home / "kflow.db") if (kflow_home / "kflow.db").exists() else None
+    deadline = time.monotonic() + 30
+    ex = None
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        if store is None and (kflow_home / "kflow.db").exists():
+            store = SQLiteStore(kflow_home / "kflow.db")
+        if store is None:
+            continue
+        try:
+            ex = store.get_execution("last")
+        except NotFoundError:
+            continue
+        if any(tr.task_id == "nap" and tr.state.current is State.RUNNING for tr in ex.task_runs):
+            break
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    assert store is not None and ex is not None
+    back = store.get_execution(ex.id)
+    assert back.state.current is State.RUNNING
+    first = [tr for tr in back.task_runs if tr.task_id == "first"][0]
+    assert first.state.current is State.SUCCESS and first.outputs == {"value": "done"}
+    out = subprocess.run([sys.executable, "-m", "kflow", "outputs", "last", "--json"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0 and json.loads(out.stdout)["state"] == "RUNNING"
+    store.close()

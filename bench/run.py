@@ -220,7 +220,14 @@ def bench_scripts(tmp: Path) -> None:
     except ImportError as exc:
         row("100 shell tasks running `true`", f"not measured ({exc})", "", "", "MISSING")
         return
+    from scripts_bench import bench_python_venv_reuse  # type: ignore[import-not-found]
+
     os.environ["KFLOW_HOME"] = str(tmp / "home-scripts")
+    venv = bench_python_venv_reuse(5)
+    row("Python task, cached venv (2nd+ run)", f"{venv['reused_run_s'] * 1000:.1f} ms",
+        f"first run (venv build) {venv['first_run_s']:.2f} s; bare venv python "
+        f"{venv['direct_python_s'] * 1000:.1f} ms", f"+{venv['reuse_overhead_s'] * 1000:.1f} ms",
+        "ok" if venv["reused_run_s"] < 2 else "OVER (target < 2 s)")
     res = bench_shell_overhead(100)
     over = res.get("overhead_ms", float("nan"))
     row("100 shell tasks running `true`", f"{res.get('task_ms', float('nan')):.2f} ms/task",

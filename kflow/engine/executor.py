@@ -388,7 +388,7 @@ class Executor:
         self, spec: TaskSpec, tr: TaskRun, ctx: TaskRunContext
     ) -> tuple[State, dict[str, Any] | None, str | None]:
         task = spec.task_class(spec)
-        retry = spec.retry or {}
+        retry = spec.retry or self.flow.retry or {}  # a flow-level retry applies to every task
         max_attempts = _max_attempts(retry)
         max_duration = parse_duration(str(retry.get("maxDuration"))) if retry.get("maxDuration") else None
         started = time.monotonic()

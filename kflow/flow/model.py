@@ -129,6 +129,7 @@ class Flow:
     after_execution: tuple[TaskSpec, ...] = ()
     disabled: bool = False
     revision: int = 1
+    retry: dict[str, Any] | None = None
     path: str | None = None
     source: str = field(default="", repr=False)
 

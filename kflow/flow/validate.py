@@ -37,6 +37,7 @@ class _Collector:
     def __init__(self, path: str | None) -> None:
         self.path = path
         self.problems: list[KflowError] = []
+        self.plugin_defaults: list[dict[str, Any]] = []
 
     def add(self, message: str, where: Any = None, key: Any = None, hint: str | None = None) -> None:
         line = column = None
@@ -144,6 +145,7 @@ def _build_flow(data: LineDict, text: str, path: str | None, col: _Collector) ->
     if tasks_raw is None or (isinstance(tasks_raw, list) and not tasks_raw):
         col.add("a flow needs at least one task under 'tasks'", data, "tasks" if "tasks" in data else None,
                 hint="add a 'tasks:' list with at least one task")  # fmt: skip
+    col.plugin_defaults = _plugin_defaults(data, col)
     seen: dict[str, Location] = {}
     tasks = _task_list(tasks_raw or [], data, "tasks", col, seen) if tasks_raw else ()
     errors = _task_list(data.get("errors"), data, "errors", col, seen)
@@ -178,9 +180,68 @@ def _build_flow(data: LineDict, text: str, path: str | None, col: _Collector) ->
         after_execution=after,
         disabled=bool(disabled),
         revision=int(data["revision"]) if isinstance(data.get("revision"), int) else 1,
+        retry=dict(data["retry"]) if isinstance(data.get("retry"), dict) else None,
         path=path,
         source=text,
     )
+
+
+def _plugin_defaults(data: LineDict, col: _Collector) -> list[dict[str, Any]]:
+    """``pluginDefaults`` (or the deprecated ``taskDefaults``): [{type, forced, values}]."""
+    raw = data.get("pluginDefaults", data.get("taskDefaults"))
+    if raw is None:
+        return []
+    key = "pluginDefaults" if "pluginDefaults" in data else "taskDefaults"
+    if not isinstance(raw, list):
+        col.add(f"'{key}' must be a list of {{type, values}}", data, key)
+        return []
+    out = []
+    for item in raw:
+        if not isinstance(item, dict) or not isinstance(item.get("type"), str):
+            col.add(f"each entry of '{key}' needs a 'type'", data, key)
+            continue
+        values = item.get("values") or {}
+        if not isinstance(values, dict):
+            col.add(f"'{key}' values for {item['type']} must be a mapping", data, key)
+            continue
+        out.append({"type": item["type"], "forced": bool(item.get("forced", False)),
+                    "values": values})  # fmt: skip
+    return out
+
+
+def _with_defaults(raw: LineDict, type_names: set[str], defaults: list[dict[str, Any]]) -> LineDict:
+    """The task with plugin defaults applied: task values win unless the default is
+    ``forced``; maps are merged key by key (PluginDefaultService)."""
+    applicable = [
+        d for d in defaults
+        if d["type"] in type_names or any(t.startswith(d["type"] + ".") for t in type_names)
+    ]  # fmt: skip
+    if not applicable:
+        return raw
+    merged = LineDict(raw)
+    merged.line, merged.column = raw.line, raw.column
+    merged.key_marks = dict(getattr(raw, "key_marks", {}))
+    for d in applicable:
+        for key, value in d["values"].items():
+            if key in ("id", "type"):
+                continue
+            if key not in merged:
+                merged[key] = value
+            elif isinstance(merged[key], dict) and isinstance(value, dict):
+                merged[key] = _merge_maps(value, merged[key], d["forced"])
+            elif d["forced"]:
+                merged[key] = value
+    return merged
+
+
+def _merge_maps(default: dict[str, Any], task: dict[str, Any], forced: bool) -> dict[str, Any]:
+    out = dict(default) if not forced else dict(task)
+    for key, value in (task if not forced else default).items():
+        if key in out and isinstance(out[key], dict) and isinstance(value, dict):
+            out[key] = _merge_maps(value, out[key], False) if forced else _merge_maps(out[key], value, False)
+        else:
+            out[key] = value
+    return out
 
 
 def _check_recursion(spec: TaskSpec, fid: Any, ns: Any, col: _Collector) -> None:
@@ -393,6 +454,8 @@ def _task(raw: Any, parent: Any, col: _Collector, seen: dict[str, Location]) -> 
         )
         return None
 
+    if col.plugin_defaults:
+        raw = _with_defaults(raw, {ttype, cls.type}, col.plugin_defaults)
     allowed = set(COMMON_PROPERTIES) | set(cls.properties)
     if cls.flowable:
         allowed |= FLOWABLE_PROPERTIES

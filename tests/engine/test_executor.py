@@ -535,3 +535,21 @@ def test_parallel_concurrent_limit_and_errors_in_flowable(run_yaml):
     assert by_task(ex, "on_par_error")[0].outputs == {"value": "FAILED"}
     assert st["par_finally"] == "SUCCESS"
     assert ex.state.current is State.FAILED
+
+
+def test_flow_level_retry_applies_to_tasks_without_one(run_yaml):
+    ex = run_yaml(
+        """
+        id: flow_retry
+        namespace: company.team
+        retry:
+          type: constant
+          interval: PT0.01S
+          maxAttempt: 3
+        tasks:
+          - id: flaky
+            type: io.kestra.plugin.core.execution.Fail
+            condition: "{{ taskrun.attemptsCount < 1 }}"
+        """
+    )
+    assert [a.current.value for a in by_task(ex, "flaky")[0].attempts] == ["FAILED", "SUCCESS"]

@@ -140,3 +140,28 @@ def test_dates_stay_strings_and_yes_is_a_string():
         "  - {id: a, type: io.kestra.plugin.core.debug.Return}\n"
     )
     assert flow.variables == {"d": "2024-01-01", "y": "yes"}
+
+
+def test_plugin_defaults_fill_missing_properties():
+    flow = parse_flow(
+        """id: f
+namespace: n
+pluginDefaults:
+  - type: io.kestra.plugin.core.log.Log
+    values:
+      level: WARN
+      message: default message
+  - type: io.kestra.plugin.core.debug
+    forced: true
+    values:
+      format: forced
+tasks:
+  - {id: a, type: io.kestra.plugin.core.log.Log}
+  - {id: b, type: io.kestra.plugin.core.log.Log, message: own}
+  - {id: c, type: io.kestra.plugin.core.debug.Return, format: mine}
+"""
+    )
+    a, b, c = flow.tasks
+    assert a.props == {"message": "default message", "level": "WARN"}
+    assert b.props == {"message": "own", "level": "WARN"}
+    assert c.props == {"format": "forced"}

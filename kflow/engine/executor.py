@@ -351,7 +351,9 @@ class Executor:
             else:
                 state, outputs, error = self._run_runnable(spec, tr, ctx)
             state = apply_allowances(state, spec.allow_failure, spec.allow_warning)
-            return self._finish(tr, ancestors, state, outputs, error)
+            return self._finish(
+                tr, ancestors, state, outputs, error, merged=spec.task_class.flowable
+            )
         finally:
             with self.lock:
                 self._active.discard(ctx)
@@ -364,6 +366,7 @@ class Executor:
         state: State,
         outputs: dict[str, Any] | None,
         error: str | None,
+        merged: bool = False,
     ) -> TaskRun:
         ex = self.execution
         assert ex is not None
@@ -375,7 +378,7 @@ class Executor:
             tr.error = error
             self.log(tr, "ERROR", error)
         with self.lock:
-            if tr.outputs is not None:
+            if tr.outputs is not None and not merged:
                 merge_run(self.outputs_view, tr.task_id, value_keys(tr, ancestors), tr.outputs)
             tr.state.set(state)
             set_state(self.tasks_view, tr)
@@ -487,6 +490,11 @@ class Executor:
             return State.FAILED, None, f"{type(exc).__name__}: {exc}"
         tr.outputs = dict(plan.outputs)
         tr.planned = sum(len(g.tasks) for g in plan.groups)
+        if tr.outputs is not None:
+            # Kestra saves a flowable's outputs when its run is created, so its children
+            # already see them (`{{ outputs.check.evaluationResult }}` inside an If)
+            with self.lock:
+                merge_run(self.outputs_view, tr.task_id, value_keys(tr, ancestors), tr.outputs)
         child_ancestors = [*ancestors, tr]
         error: str | None = None
         if plan.failed:
@@ -522,7 +530,9 @@ class Executor:
         results: list[list[TaskRun]] = [[] for _ in groups]
 
         def guarded(i: int, group: ChildGroup) -> None:
-            if failed.is_set():
+            # with a limit, no new group starts after a failure; without one (0), every
+            # group was created at once, as Kestra creates them all
+            if failed.is_set() and concurrency > 0:
                 return
             results[i] = run_group(i, group)
             if any(r.state.current in (State.FAILED, State.KILLED) for r in results[i]):

@@ -19,6 +19,9 @@ class Preview:
     rows: list[list[Any]] = field(default_factory=list)
     text: str = ""
     truncated: bool = False
+    # the file's own lines (CSV) or its records (Ion, JSON lines), for plain-text output
+    lines: list[str] = field(default_factory=list)
+    records: list[Any] = field(default_factory=list)
 
 
 def _lines(fh: BinaryIO, limit: int) -> tuple[list[str], bool]:
@@ -50,7 +53,8 @@ def read_preview(name: str, fh: BinaryIO, max_rows: int = 100) -> Preview:
         reader = list(csv.reader(lines))
         if not reader:
             return Preview("text", text="")
-        return Preview("table", reader[0], reader[1 : max_rows + 1], truncated=truncated)
+        return Preview("table", reader[0], reader[1 : max_rows + 1], truncated=truncated,
+                       lines=lines[: max_rows + 1])  # fmt: skip
     if ext in ("jsonl", "ion", "json"):
         lines, truncated = _lines(fh, max_rows if ext != "json" else 100_000)
         if ext == "json":
@@ -68,7 +72,9 @@ def read_preview(name: str, fh: BinaryIO, max_rows: int = 100) -> Preview:
                 records.append(json.loads(line) if ext == "jsonl" else parse_ion_line(line))
             except ValueError:  # IonError is a ValueError
                 return Preview("text", text="\n".join(lines), truncated=truncated)
-        return _table(records, truncated)
+        table = _table(records, truncated)
+        table.records = records
+        return table
     lines, truncated = _lines(fh, max_rows)
     return Preview("text", text="\n".join(lines), truncated=truncated)
 

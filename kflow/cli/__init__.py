@@ -181,14 +181,20 @@ def logs(
 def preview(
     uri: Annotated[str, typer.Argument(help="A kestra:/// URI of a stored file.")],
     rows: Annotated[int, typer.Option("--rows", help="How many rows or lines.")] = 100,
+    fmt: Annotated[
+        str,
+        typer.Option("--format", help="auto (a table on a terminal, text in a pipe), table or text."),
+    ] = "auto",
 ) -> None:
     """Show the head of a stored file: a table for CSV, JSON lines and Ion, else text.
+
+    In a pipe, CSV prints as its own lines and Ion/JSON lines as one JSON object per row.
 
     Example: kflow preview kestra:///company/team/flow/executions/ID/tasks/t/RUN/out.csv
     """
     from kflow.cli.inspect import preview_command
 
-    _guard(preview_command, uri, rows)
+    _guard(preview_command, uri, rows, fmt)
 
 
 @app.command()

@@ -216,18 +216,26 @@ def logs_command(execution_id: str, task: str | None) -> None:
         )
 
 
-def preview_command(uri: str, rows: int) -> None:
+def preview_command(uri: str, rows: int, fmt: str) -> None:
     from rich.table import Table
 
     from kflow.api import open_home
     from kflow.cli.render import console, cut, show_value
+    from kflow.errors import UsageError
     from kflow.preview import read_preview
 
+    if fmt not in ("auto", "table", "text"):
+        raise UsageError(f"--format must be auto, table or text, not {fmt!r}")
     with open_home() as home:
         with home.storage.open(uri) as fh:
             pv = read_preview(uri, fh, rows)
     out = console()
-    if pv.kind == "table":
+    as_table = fmt == "table" or (fmt == "auto" and out.is_terminal)
+    if pv.kind == "table" and not as_table:
+        # a pipe: the file's own lines (CSV) or one JSON object per record (Ion, JSON lines)
+        text = pv.lines if pv.lines else [show_value(r) for r in (pv.records or pv.rows)]
+        sys.stdout.write("\n".join(text) + ("\n" if text else ""))
+    elif pv.kind == "table":
         table = Table()
         for col in pv.columns:
             table.add_column(str(col))

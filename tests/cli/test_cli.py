@@ -180,3 +180,26 @@ def test_help_does_not_import_heavy_libraries(cli):
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert "HEAVY []" in proc.stderr
+
+
+def test_preview_table_or_text(write_flow, tmp_path):
+    path = write_flow(
+        """
+        id: files
+        namespace: company.team
+        inputs:
+          - {id: csv, type: FILE}
+        tasks:
+          - {id: noop, type: io.kestra.plugin.core.debug.Return, format: x}
+        """
+    )
+    data = tmp_path / "people.csv"
+    data.write_text("name,age\nAda,36\nLinus,28\n")
+    doc = json.loads(runner.invoke(app, ["run", str(path), "-i", f"csv=@{data}", "--json"]).stdout)
+    uri = doc["inputs"]["csv"]
+    text = runner.invoke(app, ["preview", uri])  # not a terminal: the file's own lines
+    assert text.exit_code == 0 and text.stdout == "name,age\nAda,36\nLinus,28\n"
+    table = runner.invoke(app, ["preview", uri, "--format", "table", "--rows", "1"])
+    assert "Ada" in table.stdout and "Linus" not in table.stdout and "--rows" in table.stdout
+    bad = runner.invoke(app, ["preview", "kestra:///company/../../etc/passwd"])
+    assert bad.exit_code == 2 and "outside" in bad.output

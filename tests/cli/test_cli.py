@@ -203,3 +203,28 @@ def test_preview_table_or_text(write_flow, tmp_path):
     assert "Ada" in table.stdout and "Linus" not in table.stdout and "--rows" in table.stdout
     bad = runner.invoke(app, ["preview", "kestra:///company/../../etc/passwd"])
     assert bad.exit_code == 2 and "outside" in bad.output
+
+
+def test_several_runs_at_once_into_one_home(write_flow, tmp_path):
+    import subprocess
+    import sys
+
+    children = "\n".join(
+        f"  - {{id: t{i}, type: io.kestra.plugin.core.debug.Return, format: '{{{{ execution.id }}}}-{i}'}}"
+        for i in range(30)
+    )
+    path = write_flow(f"id: many\nnamespace: company.team\ntasks:\n{children}\n")
+    procs = [
+        subprocess.Popen([sys.executable, "-m", "kflow", "run", str(path), "--json"],
+                         stdout=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    ids = []
+    for p in procs:
+        out, _ = p.communicate(timeout=120)
+        assert p.returncode == 0
+        ids.append(json.loads(out)["id"])
+    for eid in ids:
+        doc = json.loads(runner.invoke(app, ["outputs", eid, "--json"]).stdout)
+        assert len(doc["taskRuns"]) == 30
+        assert doc["taskRuns"][29]["outputs"] == {"value": f"{eid}-29"}

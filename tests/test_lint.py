@@ -1,4 +1,5 @@
-"""ruff is part of the test suite, so a lint error fails CI like a broken test."""
+"""ruff and mypy (strict, on kflow/) are part of the test suite: a lint or type error
+fails CI like a broken test."""
 
 import shutil
 import subprocess
@@ -6,6 +7,12 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_mypy_strict_on_the_package():
+    proc = subprocess.run([sys.executable, "-m", "mypy", "kflow"], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_ruff_clean():

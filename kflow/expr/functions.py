@@ -207,14 +207,14 @@ _JacksonYamlLoader.add_implicit_resolver(
 )
 
 
-def _yaml_float(loader: _yaml.SafeLoader, node: _yaml.Node) -> Any:
+def _yaml_float(loader: _yaml.SafeLoader, node: _yaml.ScalarNode) -> Any:
     text = str(loader.construct_scalar(node))
     if "inf" in text.lower() or "nan" in text.lower():
         raise ExpressionError(f"Invalid yaml: Malformed numeric value '{text}'")
     return float(text.replace("_", ""))
 
 
-def _yaml_int(loader: _yaml.SafeLoader, node: _yaml.Node) -> Any:
+def _yaml_int(loader: _yaml.SafeLoader, node: _yaml.ScalarNode) -> Any:
     value = _yaml.SafeLoader.construct_yaml_int(loader, node)
     if -(2**63) <= value < 2**63:
         return value
@@ -235,7 +235,7 @@ def _yaml_mapping(loader: _yaml.SafeLoader, node: _yaml.Node) -> Any:
         result[str(key_node.value)] = loader.construct_object(value_node, deep=True)
 
 
-def _yaml_text(loader: _yaml.SafeLoader, node: _yaml.Node) -> Any:
+def _yaml_text(loader: _yaml.SafeLoader, node: _yaml.ScalarNode) -> Any:
     return str(loader.construct_scalar(node))
 
 

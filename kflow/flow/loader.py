@@ -24,7 +24,7 @@ class LineDict(dict):  # type: ignore[type-arg]
     key_marks: dict[Any, tuple[int, int]]
 
     def mark(self, key: Any) -> tuple[int | None, int | None]:
-        marks = getattr(self, "key_marks", {})
+        marks: dict[Any, tuple[int, int]] = getattr(self, "key_marks", {})
         if key in marks:
             return marks[key]
         return self.line, self.column
@@ -41,7 +41,7 @@ class LineList(list):  # type: ignore[type-arg]
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _Loader(_Base):  # type: ignore[misc,valid-type]
+class _Loader(_Base):  # type: ignore[misc]
     pass
 
 

@@ -7,6 +7,7 @@ asks for them), so a flow that runs under kflow stays a valid Kestra flow.
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -54,7 +55,7 @@ class TaskSpec:
 
     id: str
     type: str
-    task_class: type[Task]
+    task_class: builtins.type[Task]
     props: dict[str, Any]
     description: str | None = None
     run_if: Any = MISSING

@@ -111,7 +111,7 @@ def parse_flow(text: str, path: str | None = None) -> Flow:
     return flow
 
 
-def _build_flow(data: LineDict, text: str, path: str | None, col: _Collector) -> Flow | None:
+def _build_flow(data: Any, text: str, path: str | None, col: _Collector) -> Flow | None:
     for key in data:
         if key not in FLOW_KEYS:
             close = _close(str(key), FLOW_KEYS)
@@ -164,7 +164,7 @@ def _build_flow(data: LineDict, text: str, path: str | None, col: _Collector) ->
     disabled = data.get("disabled", False)
     if not isinstance(disabled, bool):
         col.add("'disabled' must be true or false", data, "disabled")
-    if col.problems:
+    if col.problems or not isinstance(fid, str) or not isinstance(ns, str):
         return None
     return Flow(
         id=fid,
@@ -209,7 +209,7 @@ def _plugin_defaults(data: LineDict, col: _Collector) -> list[dict[str, Any]]:
     return out
 
 
-def _with_defaults(raw: LineDict, type_names: set[str], defaults: list[dict[str, Any]]) -> LineDict:
+def _with_defaults(raw: Any, type_names: set[str], defaults: list[dict[str, Any]]) -> Any:
     """The task with plugin defaults applied: task values win unless the default is
     ``forced``; maps are merged key by key (PluginDefaultService)."""
     applicable = [
@@ -379,7 +379,7 @@ def _outputs(data: LineDict, col: _Collector) -> tuple[OutputSpec, ...]:
 
 
 def _task_list(
-    raw: Any, owner: LineDict, key: str, col: _Collector, seen: dict[str, Location]
+    raw: Any, owner: Any, key: str, col: _Collector, seen: dict[str, Location]
 ) -> tuple[TaskSpec, ...]:
     if raw is None:
         return ()

@@ -62,7 +62,7 @@ class Subflow(Task):
 def _root_cause(child: Any) -> str | None:
     """The innermost failure of a child execution (nested subflows included), so a parent's
     message says why without repeating every level."""
-    cause = child.error
+    cause: str | None = child.error
     for run in child.task_runs:
         if run.state.current in (State.FAILED, State.KILLED) and run.error:
             cause = run.error

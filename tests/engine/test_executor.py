@@ -115,7 +115,12 @@ def test_fail_task_condition_and_message(run_yaml):
         """
     )
     assert states(ex) == {"no": "SUCCESS", "yes": "FAILED"}
-    assert by_task(ex, "yes")[0].error == "stop fail"
+    assert by_task(ex, "yes")[0].error == "Fail on a condition"  # Fail.java
+    from kflow.api import open_home
+
+    with open_home() as home:
+        messages = [r.message for r in home.store.get_logs(ex.id, "yes")]
+    assert "stop fail" in messages
 
 
 def test_flow_errors_and_finally_run_but_state_stays_failed(run_yaml):

@@ -13,13 +13,18 @@ class Fail(Task):
     aliases = ("io.kestra.core.tasks.executions.Fail",)
     properties = {
         "condition": Prop(kind="string", doc="fail only when this renders truthy"),
-        "errorMessage": Prop(default="Flow failure", kind="string"),
+        "errorMessage": Prop(default="Task failure", kind="string"),
     }
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         from kflow.engine.executor import truthy_string
 
+        message = str(ctx.render(self.prop("errorMessage") or "Task failure"))
         condition = self.prop("condition")
-        if condition is not None and not truthy_string(ctx.render(condition)):
+        if condition is None:
+            raise TaskError(message)
+        if not truthy_string(ctx.render(condition)):
             return {}
-        raise TaskError(str(ctx.render(self.prop("errorMessage") or "Flow failure")))
+        # Kestra logs the message and fails with a fixed text when a condition holds
+        ctx.log("ERROR", message)
+        raise TaskError("Fail on a condition")

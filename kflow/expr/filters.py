@@ -33,6 +33,9 @@ from typing import Any, TypeVar
 
 from kflow.errors import ExpressionError
 from kflow.expr import dates
+from kflow.expr.javaregex import JavaRegexError
+from kflow.expr.javaregex import java_regex as _java_regex
+from kflow.expr.javaregex import java_replacement as _java_replacement_fn
 from kflow.expr.values import (
     BigInteger,
     Entry,
@@ -194,130 +197,26 @@ def _is_list(value: Any) -> bool:
 # Java regular expressions
 
 
-_JAVA_CLASSES = {
-    "Lower": "a-z",
-    "Upper": "A-Z",
-    "ASCII": "\\x00-\\x7F",
-    "Alpha": "a-zA-Z",
-    "Digit": "0-9",
-    "Alnum": "a-zA-Z0-9",
-    "Punct": "!-/:-@\\[-`{-~",
-    "Graph": "!-~",
-    "Print": " -~",
-    "Blank": " \\t",
-    "Cntrl": "\\x00-\\x1F\\x7F",
-    "XDigit": "0-9a-fA-F",
-    "Space": " \\t\\n\\x0B\\f\\r",
-    "L": "a-zA-Z\\u00C0-\\u024F",
-    "IsAlphabetic": "a-zA-Z",
-}
-
-
 @functools.lru_cache(maxsize=512)
 def java_regex(pattern: str) -> re.Pattern[str]:
-    """Compile a ``java.util.regex`` pattern with Python's ``re``.
-
-    Handles the differences users meet: ASCII ``\\d``/``\\w``/``\\s`` (Java's default),
-    ``(?<name>…)`` groups, ``\\p{Alpha}``-style classes, ``\\Q…\\E`` quoting, ``\\z``,
-    ``\\h``. Anything else is passed through, which covers common delimiters and patterns.
-    """
-    out: list[str] = []
-    i, n = 0, len(pattern)
-    while i < n:
-        c = pattern[i]
-        if c == "\\" and i + 1 < n:
-            nxt = pattern[i + 1]
-            if nxt == "Q":
-                end = pattern.find("\\E", i + 2)
-                literal = pattern[i + 2 :] if end < 0 else pattern[i + 2 : end]
-                out.append(re.escape(literal))
-                i = n if end < 0 else end + 2
-                continue
-            if nxt in "pP" and i + 2 < n:
-                if pattern[i + 2] == "{":
-                    close = pattern.find("}", i + 3)
-                    name = pattern[i + 3 : close] if close > 0 else ""
-                    rng = _JAVA_CLASSES.get(name.removeprefix("Is").removeprefix("java"))
-                    if rng is None:
-                        rng = _JAVA_CLASSES.get(name)
-                    if rng is None:
-                        raise ExpressionError(f"Unknown character property name {{{name}}}")
-                    out.append(("[" if nxt == "p" else "[^") + rng + "]")
-                    i = close + 1
-                    continue
-            if nxt == "z":
-                out.append("\\Z")
-                i += 2
-                continue
-            if nxt == "Z":
-                out.append("(?=\\n?\\Z)")
-                i += 2
-                continue
-            if nxt == "h":
-                out.append("[ \\t\\xA0\\u1680\\u180e\\u2000-\\u200a\\u202f\\u205f\\u3000]")
-                i += 2
-                continue
-            out.append(pattern[i : i + 2])
-            i += 2
-            continue
-        if c == "(" and pattern.startswith("(?<", i) and i + 3 < n and pattern[i + 3] not in "=!":
-            out.append("(?P<")
-            i += 3
-            continue
-        out.append(c)
-        i += 1
+    """A ``java.util.regex`` pattern compiled by :mod:`kflow.expr.javaregex`, with Kestra's
+    error for an invalid one."""
     try:
-        return re.compile("".join(out), re.ASCII)
+        return _java_regex(pattern)
     except re.error as e:
         raise ExpressionError(f"Invalid regular expression '{pattern}': {e}") from None
 
 
 def _java_replacement(replacement: str) -> Callable[[re.Match[str]], str]:
-    """``Matcher.replaceAll`` replacement text: ``$1``, ``${name}``, ``\\$``."""
+    expand = _java_replacement_fn(replacement)
 
-    def expand(m: re.Match[str]) -> str:
-        out: list[str] = []
-        i, n = 0, len(replacement)
-        while i < n:
-            c = replacement[i]
-            if c == "\\":
-                if i + 1 >= n:
-                    raise ExpressionError("character to be escaped is missing")
-                out.append(replacement[i + 1])
-                i += 2
-            elif c == "$":
-                if i + 1 >= n:
-                    raise ExpressionError("Illegal group reference: group index is missing")
-                if replacement[i + 1] == "{":
-                    close = replacement.find("}", i + 2)
-                    if close < 0:
-                        raise ExpressionError("named capturing group is missing trailing '}'")
-                    name = replacement[i + 2 : close]
-                    try:
-                        out.append(m.group(name) or "")
-                    except IndexError:
-                        raise ExpressionError(f"No group with name {{{name}}}") from None
-                    i = close + 1
-                elif replacement[i + 1].isdigit() and replacement[i + 1].isascii():
-                    num = int(replacement[i + 1])
-                    i += 2
-                    if num > (m.re.groups):
-                        raise ExpressionError(f"No group {num}")
-                    while i < n and replacement[i].isdigit() and replacement[i].isascii():
-                        candidate = num * 10 + int(replacement[i])
-                        if candidate > m.re.groups:
-                            break
-                        num = candidate
-                        i += 1
-                    out.append(m.group(num) or "")
-                else:
-                    raise ExpressionError("Illegal group reference")
-            else:
-                out.append(c)
-                i += 1
-        return "".join(out)
+    def checked(m: re.Match[str]) -> str:
+        try:
+            return expand(m)
+        except JavaRegexError as e:
+            raise ExpressionError(str(e)) from None
 
-    return expand
+    return checked
 
 
 # ---------------------------------------------------------------------------------------------

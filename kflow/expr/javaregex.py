@@ -1,123 +1,143 @@
-"""Java regular expressions on Python's ``re``: the few translations that matter, and
+"""Java regular expressions on Python's ``re``: one translation used by every part of
+kflow that takes a Java regex (input ``validator``, ``split``, ``replace(regexp=true)``,
+``regexMatch``..., ``String.matches``), Java's ``replaceAll`` replacement syntax, and
 ``String.split`` with Java's rules (trailing empty strings dropped, ``limit``).
-
-Used by the emulated ``'a,b'.split(',')`` method and available to filters (``split``,
-``replace(..., regexp=true)``).
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from functools import lru_cache
-
-_POSIX = {
-    "Lower": "a-z",
-    "Upper": "A-Z",
-    "ASCII": "\\x00-\\x7f",
-    "Alpha": "a-zA-Z",
-    "Digit": "0-9",
-    "Alnum": "a-zA-Z0-9",
-    "Punct": "!-/:-@\\[-`{-~",
-    "Graph": "!-~",
-    "Print": " -~",
-    "Blank": " \\t",
-    "Cntrl": "\\x00-\\x1f\\x7f",
-    "XDigit": "0-9a-fA-F",
-    "Space": " \\t\\n\\x0b\\f\\r",
-    "L": "^\\W\\d_",
-    "IsAlphabetic": "^\\W\\d_",
-    "IsLetter": "^\\W\\d_",
-    "N": "\\d",
-    "Nd": "\\d",
-}
+import warnings
+from collections.abc import Callable
 
 
-def _translate(pattern: str) -> str:
+class JavaRegexError(ValueError):
+    """A replacement string Java would refuse (callers turn it into their own error)."""
+
+
+_POSIX_CLASSES = {
+    "Lower": "a-z", "Upper": "A-Z", "Alpha": "a-zA-Z", "Digit": "0-9", "Alnum": "a-zA-Z0-9",
+    "XDigit": "0-9a-fA-F", "Space": r" \t\n\x0b\f\r", "ASCII": r"\x00-\x7f",
+    "Punct": r"!-/:-@\[-`{-~", "Graph": "!-~", "Print": " -~", "Blank": r" \t",
+    "Cntrl": r"\x00-\x1f\x7f",
+}  # fmt: skip
+
+
+@functools.lru_cache(maxsize=256)
+def java_regex(source: str) -> re.Pattern[str]:
+    """Compile a Java regex with Python's ``re``: the common syntax differences translated.
+
+    Java's defaults are kept: ``\\w``, ``\\d``, ``\\s`` and case folding are ASCII-only.
+    """
     out: list[str] = []
-    i = 0
-    in_class = False
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\" and i + 1 < len(pattern):
-            nxt = pattern[i + 1]
-            if nxt in "pP" and i + 2 < len(pattern) and pattern[i + 2] == "{":
-                end = pattern.find("}", i + 3)
-                name = pattern[i + 3 : end] if end > 0 else ""
-                body = _POSIX.get(name.removeprefix("Is") if name not in _POSIX else name)
-                if body is not None and end > 0:
-                    negate = nxt == "P"
-                    if body.startswith("^"):
-                        # a negated class body: only usable outside brackets
-                        cls = f"[{'' if negate else '^'}{body[1:]}]" if not in_class else body
-                        out.append(cls if not in_class else body[1:])
-                    elif in_class:
-                        out.append(body)
-                    else:
-                        out.append(f"[{'^' if negate else ''}{body}]")
-                    i = end + 1
-                    continue
-            if nxt == "z":
-                out.append("\\Z")
-                i += 2
+    i, in_class = 0, 0
+    while i < len(source):
+        c = source[i]
+        if c == "\\" and i + 1 < len(source):
+            n = source[i + 1]
+            if n == "Q":
+                end = source.find("\\E", i + 2)
+                out.append(re.escape(source[i + 2 :] if end < 0 else source[i + 2 : end]))
+                i = len(source) if end < 0 else end + 2
                 continue
-            if nxt == "Z":
-                out.append("(?=\\n?\\Z)")
-                i += 2
+            if n == "h":
+                horizontal = r" \t\xa0\u1680\u180e\u2000-\u200a\u202f\u205f\u3000"
+                out.append(horizontal if in_class else f"[{horizontal}]")
+            elif n == "z" and not in_class:
+                out.append(r"\Z")
+            elif n == "Z" and not in_class:
+                out.append(r"(?=\n?\Z)")
+            elif n == "k" and source.startswith("<", i + 2) and ">" in source[i + 3 :]:
+                end = source.index(">", i + 3)
+                out.append(f"(?P={source[i + 3 : end]})")
+                i = end + 1
                 continue
-            if nxt == "h":
-                out.append("[ \\t\\xa0\\u1680\\u180e\\u2000-\\u200a\\u202f\\u205f\\u3000]")
-                i += 2
+            elif n in "pP" and source.startswith("{", i + 2) and "}" in source[i + 3 :]:
+                end = source.index("}", i + 3)
+                name = source[i + 3 : end]
+                body = _POSIX_CLASSES.get(name.removeprefix("Is"))
+                if body is None or (in_class and n == "P"):
+                    raise re.error(f"unsupported character class \\{n}{{{name}}}")
+                out.append(body if in_class else f"[{'^' if n == 'P' else ''}{body}]")
+                i = end + 1
                 continue
-            out.append(pattern[i : i + 2])
+            else:
+                out.append(source[i : i + 2])
             i += 2
             continue
-        if ch == "[" and not in_class:
-            in_class = True
-        elif ch == "]" and in_class:
-            in_class = False
-        out.append(ch)
+        if c == "[":
+            in_class += 1
+        elif c == "]" and in_class:
+            in_class -= 1
+        elif (
+            c == "("
+            and not in_class
+            and source.startswith("(?<", i)
+            and source[i + 3 : i + 4] not in ("=", "!")  # named group, not a lookbehind
+        ):
+            out.append("(?P<")
+            i += 3
+            continue
+        out.append(c)
         i += 1
-    return "".join(out)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Python warns on Java's nested classes ([a-z&&[^b]])
+        return re.compile("".join(out), re.ASCII)
 
 
-@lru_cache(maxsize=256)
-def java_pattern(regex: str, flags: int = 0) -> re.Pattern[str]:
-    """Compile a Java regex (``\\p{Alpha}``, ``\\z``, ``\\h``… translated)."""
-    return re.compile(_translate(regex), flags)
 
+def java_replacement(replacement: str) -> Callable[[re.Match[str]], str]:
+    """``Matcher.replaceAll`` replacement text: ``$1``, ``${name}``, ``\\$``."""
 
-def java_replacement(replacement: str) -> str:
-    """A Java ``replaceAll`` replacement (``$1``, ``${name}``, ``\\$``) for ``re.sub``."""
-    out: list[str] = []
-    i = 0
-    while i < len(replacement):
-        ch = replacement[i]
-        if ch == "\\" and i + 1 < len(replacement):
-            nxt = replacement[i + 1]
-            out.append("\\\\" if nxt == "\\" else nxt)
-            i += 2
-        elif ch == "$" and i + 1 < len(replacement):
-            if replacement[i + 1] == "{":
-                end = replacement.index("}", i)
-                out.append(f"\\g<{replacement[i + 2 : end]}>")
-                i = end + 1
+    def expand(m: re.Match[str]) -> str:
+        out: list[str] = []
+        i, n = 0, len(replacement)
+        while i < n:
+            c = replacement[i]
+            if c == "\\":
+                if i + 1 >= n:
+                    raise JavaRegexError("character to be escaped is missing")
+                out.append(replacement[i + 1])
+                i += 2
+            elif c == "$":
+                if i + 1 >= n:
+                    raise JavaRegexError("Illegal group reference: group index is missing")
+                if replacement[i + 1] == "{":
+                    close = replacement.find("}", i + 2)
+                    if close < 0:
+                        raise JavaRegexError("named capturing group is missing trailing '}'")
+                    name = replacement[i + 2 : close]
+                    try:
+                        out.append(m.group(name) or "")
+                    except IndexError:
+                        raise JavaRegexError(f"No group with name {{{name}}}") from None
+                    i = close + 1
+                elif replacement[i + 1].isdigit() and replacement[i + 1].isascii():
+                    num = int(replacement[i + 1])
+                    i += 2
+                    if num > (m.re.groups):
+                        raise JavaRegexError(f"No group {num}")
+                    while i < n and replacement[i].isdigit() and replacement[i].isascii():
+                        candidate = num * 10 + int(replacement[i])
+                        if candidate > m.re.groups:
+                            break
+                        num = candidate
+                        i += 1
+                    out.append(m.group(num) or "")
+                else:
+                    raise JavaRegexError("Illegal group reference")
             else:
-                j = i + 1
-                while j < len(replacement) and replacement[j].isdigit():
-                    j += 1
-                if j == i + 1:
-                    raise ValueError("Illegal group reference")
-                out.append(f"\\g<{replacement[i + 1 : j]}>")
-                i = j
-        else:
-            out.append("\\\\" if ch == "\\" else ch)
-            i += 1
-    return "".join(out)
+                out.append(c)
+                i += 1
+        return "".join(out)
+
+    return expand
 
 
 def java_split(s: str, regex: str, limit: int = 0) -> list[str]:
     """``String.split(regex, limit)``."""
-    pattern = java_pattern(regex)
+    pattern = java_regex(regex)
     parts: list[str] = []
     start = 0
     matched = False
@@ -139,4 +159,4 @@ def java_split(s: str, regex: str, limit: int = 0) -> list[str]:
     return parts
 
 
-__all__ = ["java_pattern", "java_replacement", "java_split"]
+__all__ = ["JavaRegexError", "java_regex", "java_replacement", "java_split"]

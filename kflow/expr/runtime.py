@@ -550,9 +550,9 @@ def _d2l(f: float) -> Long:
 
 
 def _java_matches(s: str, regex: str) -> bool:
-    from kflow.expr.javaregex import java_pattern
+    from kflow.expr.javaregex import java_regex
 
-    return java_pattern(regex).fullmatch(s) is not None
+    return java_regex(regex).fullmatch(s) is not None
 
 
 def _methods_for(obj: Any) -> dict[tuple[str, int], tuple[tuple[str, ...], Callable[..., Any]]]:

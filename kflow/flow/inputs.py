@@ -19,13 +19,11 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import difflib
-import functools
 import inspect
 import json
 import math
 import re
 import struct
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -37,6 +35,7 @@ from urllib.parse import unquote, urlparse
 import yaml
 
 from kflow.errors import InputError, KflowError
+from kflow.expr.javaregex import java_regex
 from kflow.flow.model import MISSING, InputSpec, OutputSpec
 from kflow.secrets import MASK, decrypt_tree, encrypt
 
@@ -639,75 +638,9 @@ def _parse_duration(text: str) -> _Duration:
 # --------------------------------------------------------------------------- regex
 
 
-_POSIX_CLASSES = {
-    "Lower": "a-z", "Upper": "A-Z", "Alpha": "a-zA-Z", "Digit": "0-9", "Alnum": "a-zA-Z0-9",
-    "XDigit": "0-9a-fA-F", "Space": r" \t\n\x0b\f\r", "ASCII": r"\x00-\x7f",
-    "Punct": r"!-/:-@\[-`{-~",
-}  # fmt: skip
-
-
-@functools.lru_cache(maxsize=256)
-def _java_regex(source: str) -> re.Pattern[str]:
-    """Compile a Java regex with Python's ``re``: the common syntax differences translated.
-
-    Java's defaults are kept: ``\\w``, ``\\d``, ``\\s`` and case folding are ASCII-only.
-    """
-    out: list[str] = []
-    i, in_class = 0, 0
-    while i < len(source):
-        c = source[i]
-        if c == "\\" and i + 1 < len(source):
-            n = source[i + 1]
-            if n == "Q":
-                end = source.find("\\E", i + 2)
-                out.append(re.escape(source[i + 2 :] if end < 0 else source[i + 2 : end]))
-                i = len(source) if end < 0 else end + 2
-                continue
-            if n == "z" and not in_class:
-                out.append(r"\Z")
-            elif n == "Z" and not in_class:
-                out.append(r"(?=\n?\Z)")
-            elif n == "k" and source.startswith("<", i + 2) and ">" in source[i + 3 :]:
-                end = source.index(">", i + 3)
-                out.append(f"(?P={source[i + 3 : end]})")
-                i = end + 1
-                continue
-            elif n in "pP" and source.startswith("{", i + 2) and "}" in source[i + 3 :]:
-                end = source.index("}", i + 3)
-                name = source[i + 3 : end]
-                body = _POSIX_CLASSES.get(name.removeprefix("Is"))
-                if body is None or (in_class and n == "P"):
-                    raise re.error(f"unsupported character class \\{n}{{{name}}}")
-                out.append(body if in_class else f"[{'^' if n == 'P' else ''}{body}]")
-                i = end + 1
-                continue
-            else:
-                out.append(source[i : i + 2])
-            i += 2
-            continue
-        if c == "[":
-            in_class += 1
-        elif c == "]" and in_class:
-            in_class -= 1
-        elif (
-            c == "("
-            and not in_class
-            and source.startswith("(?<", i)
-            and source[i + 3 : i + 4] not in ("=", "!")  # named group, not a lookbehind
-        ):
-            out.append("(?P<")
-            i += 3
-            continue
-        out.append(c)
-        i += 1
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # Python warns on Java's nested classes ([a-z&&[^b]])
-        return re.compile("".join(out), re.ASCII)
-
-
 def _matches(pattern: str, value: str) -> bool:
     """``Pattern.matches``: the whole string must match."""
-    return _java_regex(pattern).fullmatch(value) is not None
+    return java_regex(pattern).fullmatch(value) is not None
 
 
 # --------------------------------------------------------------------------- values
@@ -963,7 +896,7 @@ def check_input_spec(spec: InputSpec) -> list[str]:
             problems.append(f"{where}: 'validator' must be a regular expression text")
         else:
             try:
-                _java_regex(validator)
+                java_regex(validator)
             except re.error as exc:
                 problems.append(f"{where}: invalid 'validator' regex `{validator}`: {exc}")
     problems += _check_choices(where, spec.type, props)

@@ -36,6 +36,7 @@ import yaml
 
 from kflow.errors import InputError, KflowError
 from kflow.expr.javaregex import java_regex
+from kflow.expr.values import _to_f32, java_float, java_float32
 from kflow.flow.model import MISSING, InputSpec, OutputSpec
 from kflow.secrets import MASK, decrypt_tree, encrypt
 
@@ -113,51 +114,11 @@ class _Violation(Exception):
 # --------------------------------------------------------------------------- Java text
 
 
-def _java_fp(text: str) -> str:
-    """Java's Double/Float ``toString`` layout for a shortest-digits decimal ``text``."""
-    d = Decimal(text)
-    if d.is_zero():
-        return "-0.0" if d.is_signed() else "0.0"
-    sign, digits_t, exp = d.as_tuple()
-    assert isinstance(exp, int)
-    digits = "".join(map(str, digits_t)).rstrip("0")
-    e10 = len(digits_t) + exp - 1  # value = d1.d2d3... * 10**e10
-    neg = "-" if sign else ""
-    if -3 <= e10 < 7:
-        if e10 >= 0:
-            whole = digits[: e10 + 1].ljust(e10 + 1, "0")
-            frac = digits[e10 + 1 :] or "0"
-        else:
-            whole, frac = "0", "0" * (-e10 - 1) + digits
-        return f"{neg}{whole}.{frac}"
-    return f"{neg}{digits[0]}.{digits[1:] or '0'}E{e10}"
-
-
-def _java_double_str(value: float) -> str:
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    return _java_fp(repr(value))
-
-
-def _f32(value: float) -> float:
-    return float(struct.unpack("<f", struct.pack("<f", value))[0])
-
-
-def _f32_shortest(value: float) -> str:
-    """Shortest decimal that reads back as this float32 (what Java 19+ prints)."""
-    for precision in range(1, 10):
-        text = f"{value:.{precision}g}"
-        if _f32(float(text)) == value:
-            return text
-    return repr(value)
-
-
-def _java_float_str(value: float) -> str:
-    if math.isnan(value) or math.isinf(value):
-        return _java_double_str(value)
-    return _java_fp(_f32_shortest(value))
+# Java's Double.toString / Float.toString and float32 rounding: one implementation,
+# in kflow.expr.values (the printing rules of expressions).
+_java_double_str = java_float
+_java_float_str = java_float32
+_f32 = _to_f32
 
 
 def _jstr(value: Any) -> str:
@@ -252,7 +213,7 @@ def _parse_java_float(text: str) -> float:
         # Java would keep NaN/Infinity; they are not JSON, so kflow refuses them.
         raise _ArgError(f'For input string: "{trimmed}" (only finite numbers are accepted)')
     # Store the decimal Java prints for this float (0.1f -> 0.1, not 0.10000000149011612).
-    return float(_f32_shortest(value))
+    return float(java_float32(value))
 
 
 def _f32_or_inf(value: float) -> float:

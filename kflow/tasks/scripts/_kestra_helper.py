@@ -26,9 +26,21 @@ class Kestra:
         print("::" + json.dumps(payload, default=str) + "::", flush=True)
 
     @staticmethod
+    def _convert_booleans(obj: Any) -> Any:
+        # Kestra's kestra.py sends booleans as the strings "True"/"False"; scripts written
+        # for Kestra compare against those, so kflow does the same.
+        if isinstance(obj, bool):
+            return str(obj)
+        if isinstance(obj, dict):
+            return {k: Kestra._convert_booleans(v) for k, v in obj.items()}
+        if isinstance(obj, list):
+            return [Kestra._convert_booleans(v) for v in obj]
+        return obj
+
+    @staticmethod
     def outputs(values: Mapping[str, Any]) -> None:
-        """Add ``values`` to the task's ``vars`` output."""
-        Kestra._send({"outputs": dict(values)})
+        """Add ``values`` to the task's ``vars`` output (booleans as "True"/"False")."""
+        Kestra._send({"outputs": Kestra._convert_booleans(dict(values))})
 
     @staticmethod
     def _metric(name: str, kind: str, value: float, tags: Mapping[str, Any] | None) -> None:

@@ -111,8 +111,7 @@ def validate_command(flows: list[Path]) -> None:
     bad = 0
     for path in flows:
         try:
-            flow = load_flow(path)
-            _check_expressions(flow)
+            flow = load_flow(path)  # template syntax is checked while loading
         except KflowError as exc:
             bad += 1
             report(exc)
@@ -120,48 +119,6 @@ def validate_command(flows: list[Path]) -> None:
         out.print(f"[green]✓[/] {path}  ({flow.namespace}.{flow.id}, {len(flow.all_tasks())} tasks)")
     if bad:
         raise typer.Exit(2)
-
-
-def _check_expressions(flow: Any) -> None:
-    """Every template in task properties must parse (no rendering)."""
-    from kflow import expr
-    from kflow.errors import ExpressionError, FlowValidationError
-
-    problems: list[KflowError] = []
-
-    def visit(value: Any, where: Any) -> None:
-        if isinstance(value, str):
-            if "{" in value:
-                try:
-                    expr.check_syntax(value)
-                except ExpressionError as exc:
-                    problems.append(
-                        KflowError(
-                            f"{where.label}: {exc.message}",
-                            path=where.path,
-                            line=where.line,
-                            column=where.column,
-                        )
-                    )
-        elif isinstance(value, dict):
-            for v in value.values():
-                visit(v, where)
-        elif isinstance(value, (list, tuple)):
-            for v in value:
-                visit(v, where)
-
-    class Where:
-        def __init__(self, label: str, loc: Any) -> None:
-            self.label = label
-            self.path, self.line, self.column = loc.path, loc.line, loc.column
-
-    for spec in flow.all_tasks():
-        raw = {k: v for k, v in spec.raw.items() if k not in ("tasks", "then", "else", "cases", "defaults", "errors", "finally")}
-        visit(raw, Where(f"task '{spec.id}'", spec.location))
-    for out in flow.outputs:
-        visit(out.value, Where(f"output '{out.id}'", out.location))
-    if problems:
-        raise FlowValidationError(str(problems[0].message), problems=problems, path=problems[0].path, line=problems[0].line, column=problems[0].column)
 
 
 def executions_command(limit: int, as_json: bool) -> None:

@@ -96,6 +96,8 @@ def parse_flow(text: str, path: str | None = None) -> Flow:
         )
     col = _Collector(path)
     flow = _build_flow(data, text, path, col)
+    if flow is not None and not col.problems:
+        _check_templates(flow, data, col)
     if col.problems:
         first = col.problems[0]
         more = f" (and {len(col.problems) - 1} more)" if len(col.problems) > 1 else ""
@@ -184,6 +186,55 @@ def _build_flow(data: Any, text: str, path: str | None, col: _Collector) -> Flow
         path=path,
         source=text,
     )
+
+
+# Task properties Kestra never renders (or that hold tasks): not checked as templates.
+_NOT_RENDERED = frozenset(
+    {"id", "type", "description", "disabled", "allowFailure", "allowWarning", "logLevel",
+     "logToFile", "workerGroup", "retry", "errors", "finally", "version"}
+)  # fmt: skip
+
+
+def _check_templates(flow: Flow, data: Any, col: _Collector) -> None:
+    """Every template a run would render must parse: a syntax error is bad input (exit 2,
+    file:line of the property), found before anything runs."""
+    from kflow import expr
+    from kflow.errors import ExpressionError
+
+    def visit(value: Any, where: tuple[int | None, int | None], label: str) -> None:
+        if isinstance(value, str):
+            if "{" in value:
+                try:
+                    expr.check_syntax(value)
+                except ExpressionError as exc:
+                    col.add(f"{label}: {exc.message}", where,
+                            hint="fix the expression; check it with: kflow eval '<expression>'")  # fmt: skip
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                mark = value.mark(key) if isinstance(value, LineDict) else where
+                visit(item, mark, label)
+        elif isinstance(value, list):
+            marks = getattr(value, "item_marks", None)
+            for i, item in enumerate(value):
+                visit(item, marks[i] if marks else where, label)
+
+    for spec in flow.all_tasks():
+        raw = spec.raw
+        for key, value in raw.items():
+            decl = spec.task_class.properties.get(key)
+            if key in _NOT_RENDERED or (decl is not None and decl.kind in ("tasks", "cases")):
+                continue
+            mark = raw.mark(key) if isinstance(raw, LineDict) else (None, None)
+            visit(value, mark, f"task '{spec.id}', property '{key}'")
+    for out in flow.outputs:
+        item = out.props
+        mark = item.mark("value") if isinstance(item, LineDict) else (None, None)
+        visit(out.value, mark, f"flow output '{out.id}'")
+    for inp in flow.inputs:
+        if inp.defaults is not MISSING:
+            item = inp.props
+            mark = item.mark("defaults") if isinstance(item, LineDict) else (None, None)
+            visit(inp.defaults, mark, f"input '{inp.id}' defaults")
 
 
 def _plugin_defaults(data: LineDict, col: _Collector) -> list[dict[str, Any]]:
@@ -324,7 +375,7 @@ def _inputs(data: LineDict, col: _Collector) -> tuple[InputSpec, ...]:
             required=bool(required),
             defaults=item["defaults"] if "defaults" in item else MISSING,
             description=item.get("description"),
-            props=dict(item),
+            props=item,  # a LineDict: keeps positions
             location=where,
         )
         for problem in inputs_mod.check_input_spec(spec):
@@ -366,7 +417,7 @@ def _outputs(data: LineDict, col: _Collector) -> tuple[OutputSpec, ...]:
             value=item["value"],
             description=item.get("description"),
             required=bool(item.get("required", True)),
-            props=dict(item),
+            props=item,  # a LineDict: keeps positions
             location=col.location(item),
         )
         if "type" not in item:
@@ -519,7 +570,7 @@ def _task(raw: Any, parent: Any, col: _Collector, seen: dict[str, Location]) -> 
         errors=errors,
         finally_=finally_,
         log_level=raw.get("logLevel"),
-        raw=dict(raw),
+        raw=raw,  # a LineDict: keeps each property's position
         location=col.location(raw, "id"),
     )
     for problem in cls.check(spec):

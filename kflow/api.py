@@ -35,8 +35,21 @@ class Home:
 
 def open_home(path: Path | None = None) -> Home:
     """Open (creating if needed) the kflow home at ``path`` or ``$KFLOW_HOME``."""
+    from kflow.errors import UsageError
+
     home = Path(path) if path is not None else kflow_home()
-    home.mkdir(parents=True, exist_ok=True)
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise UsageError(
+            f"the kflow home {home} is not a directory",
+            hint="point KFLOW_HOME to a directory (it is created if missing)",
+        ) from None
+    except OSError as exc:
+        raise UsageError(
+            f"cannot create the kflow home {home}: {exc.strerror}",
+            hint="point KFLOW_HOME to a writable directory",
+        ) from None
     return Home(home, LocalStorage(storage_root(home)), SQLiteStore(store_path(home)))
 
 

@@ -27,9 +27,11 @@ def _guard(fn: Any, *args: Any) -> None:
         from kflow.cli.errors import report
 
         raise typer.Exit(report(exc)) from None
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        from kflow.cli.errors import Terminated
+
         typer.echo("interrupted", err=True)
-        raise typer.Exit(130) from None
+        raise typer.Exit(143 if isinstance(exc, Terminated) else 130) from None
 
 
 def _version(value: bool) -> None:

@@ -61,17 +61,29 @@ def _marker(console: Any, exc: Any) -> None:
         console.print("  " + " " * col + "[bold red]^[/]")
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (CI cancel, ``timeout``, ``kill``): handled like Ctrl-C, so the running
+    execution is recorded KILLED and script processes are stopped; exit 143."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
 def run_app(app: Any) -> None:
     """Run the Typer app, mapping KflowError to exit codes."""
+    import signal
+
     from kflow.errors import KflowError
 
+    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         app()
     except KflowError as exc:
         sys.exit(report(exc))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         _console().print("[bold red]interrupted[/]")
-        sys.exit(130)
+        sys.exit(143 if isinstance(exc, Terminated) else 130)
     except SystemExit:
         raise
     except BaseException as exc:  # a bug: one line unless --debug

@@ -158,9 +158,18 @@ def logs_command(execution_id: str, task: str | None) -> None:
 
     from kflow.api import open_home
     from kflow.cli.render import LEVEL_STYLE, console
+    from kflow.errors import NotFoundError
 
     out = console()
     with open_home() as home:
+        if task is not None:
+            ex = home.store.get_execution(execution_id)
+            if not any(tr.task_id == task for tr in ex.task_runs):
+                ids = sorted({tr.task_id for tr in ex.task_runs})
+                raise NotFoundError(
+                    f"execution {ex.id} has no run of task {task!r}",
+                    hint=f"tasks in this execution: {', '.join(ids) or 'none'}",
+                )
         records = home.store.get_logs(execution_id, task)
     for r in records:
         out.print(
@@ -181,6 +190,8 @@ def preview_command(uri: str, rows: int, fmt: str) -> None:
     from kflow.errors import UsageError
     from kflow.preview import read_preview
 
+    if rows < 1:
+        raise UsageError(f"--rows must be at least 1, not {rows}")
     if fmt not in ("auto", "table", "text"):
         raise UsageError(f"--format must be auto, table or text, not {fmt!r}")
     with open_home() as home:

@@ -16,9 +16,10 @@ def parse_pairs(items: list[str], what: str) -> list[tuple[str, str]]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
+            extra = " (or name=@file to read a file)" if what == "-i" else ""
             raise UsageError(
                 f"{what} {item!r} is not KEY=VALUE",
-                hint=f"write {what} name=value (or name=@file to read a file)",
+                hint=f"write {what} name=value{extra}",
             )
         pairs.append((key.strip(), value))
     return pairs
@@ -34,12 +35,27 @@ def read_mapping_file(path: Path, what: str) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise NotFoundError(f"{what} file not found: {path}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{what} file {path} is not UTF-8 text") from None
     except OSError as exc:
         raise NotFoundError(f"cannot read {what} file {path}: {exc.strerror}") from None
     try:
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as exc:
-        raise UsageError(f"{what} file {path} is not valid JSON/YAML: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{what} file is not valid JSON: {exc.msg}", path=str(path),
+                         line=exc.lineno, column=exc.colno) from None  # fmt: skip
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark is not None and "<stream end>" in str(exc.problem):
+            mark = exc.context_mark
+        raise UsageError(
+            f"{what} file is not valid YAML: {exc.problem or exc}",
+            path=str(path),
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
+        ) from None
+    except yaml.YAMLError as exc:
+        raise UsageError(f"{what} file {path} is not valid YAML: {exc}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -64,6 +80,11 @@ def collect_inputs(flow: Any, items: list[str], inputs_file: Path | None) -> dic
                 continue
             try:
                 provided[key] = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                raise UsageError(
+                    f"-i {key}=@{value[1:]}: {path} is not UTF-8 text",
+                    hint="binary data goes through a FILE input",
+                ) from None
             except OSError:
                 raise NotFoundError(f"-i {key}=@{value[1:]}: cannot read {path}") from None
         else:
@@ -86,6 +107,11 @@ def run_command(
     from kflow.secrets import mask_tree
     from kflow.states import State
 
+    if flows_dir is not None and not flows_dir.is_dir():
+        raise UsageError(
+            f"--flows {flows_dir}: not a directory",
+            hint="give the directory that holds the subflows' YAML files",
+        )
     flow = load_flow(flow_path)
     provided = collect_inputs(flow, input_items, inputs_file)
     labels = dict(parse_pairs(label_items, "--label"))

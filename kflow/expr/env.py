@@ -210,7 +210,11 @@ def _single_expression(body: list[Any]) -> Any:
 
 def _decorate(err: ExpressionError, template: str) -> ExpressionError:
     """Kestra's message: the template and the line of the bad part."""
-    if getattr(err, "_kflow_decorated", None) is template:
+    if getattr(err, "_kflow_decorated", None) is not None:
+        # decorated already (by this template, or by a nested render() whose message
+        # names the inner template): the message is not suffixed again
+        if err.template is None:
+            err.template = template
         return err
     pos = err.position
     line = LineMap(template).line(pos) if pos is not None else 1

@@ -1188,8 +1188,11 @@ def fn_render(
     try:
         return render_nested(toRender, variables, recursive, c.depth + 1)
     except ExpressionError as e:
-        # a nested failure is a PebbleException for the outer template, never swallowed
-        raise fail(e.message) from e
+        # a nested failure is a PebbleException for the outer template, never swallowed;
+        # its message already names the inner template, so it is not decorated again
+        err = fail(e.message)
+        err._kflow_decorated = True  # type: ignore[attr-defined]
+        raise err from e
 
 
 fn_render.needs_render_context = True  # type: ignore[attr-defined]

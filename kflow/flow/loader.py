@@ -41,12 +41,31 @@ class LineList(list):  # type: ignore[type-arg]
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+MAX_ALIASES = 50  # SnakeYAML's default maxAliasesForCollections (Kestra's YAML parser)
+
+
 class _Loader(_Base):  # type: ignore[misc]
-    pass
+    """The fast (C) safe loader, for documents without anchors."""
+
+
+class _AnchorLoader(yaml.SafeLoader):
+    """Pure-Python safe loader for documents with anchors: it counts aliases and refuses
+    "billion laughs" documents, as SnakeYAML does (the C composer cannot be hooked)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self._aliases = getattr(self, "_aliases", 0) + 1
+            if self._aliases > MAX_ALIASES:
+                event = self.peek_event()  # type: ignore[no-untyped-call]
+                raise yaml.composer.ComposerError(
+                    None, None, f"more than {MAX_ALIASES} aliases (*name) in one file",
+                    event.start_mark,
+                )
+        return super().compose_node(parent, index)
 
 
 # Only true/false are booleans (Jackson), and dates stay strings.
-_Loader.yaml_implicit_resolvers = {
+_RESOLVERS = {
     first: [
         (tag, regexp)
         for tag, regexp in resolvers
@@ -54,11 +73,13 @@ _Loader.yaml_implicit_resolvers = {
     ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool",
-    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-    list("tTfF"),
-)
+for _cls in (_Loader, _AnchorLoader):
+    _cls.yaml_implicit_resolvers = {k: list(v) for k, v in _RESOLVERS.items()}
+    _cls.add_implicit_resolver(
+        "tag:yaml.org,2002:bool",
+        re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+        list("tTfF"),
+    )
 
 
 def _construct_mapping(loader: Any, node: yaml.MappingNode) -> LineDict:
@@ -95,26 +116,44 @@ def _construct_sequence(loader: Any, node: yaml.SequenceNode) -> LineList:
     return result
 
 
-_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
-_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+for _cls in (_Loader, _AnchorLoader):
+    _cls.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+    _cls.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 
 
 def parse_yaml(text: str, path: str | None = None) -> Any:
     """Parse YAML text; a syntax error becomes a :class:`FlowSyntaxError` with file:line:col."""
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader subclass
+        loader = _AnchorLoader if "&" in text else _Loader
+        return yaml.load(text, Loader=loader)  # noqa: S506 - safe loader subclasses
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark is not None and "<stream end>" in str(exc.problem):
+            mark = exc.context_mark  # where the unclosed thing started
         problem = exc.problem or "invalid YAML"
         if exc.context:
             problem = f"{problem} ({exc.context})"
+        hint = (
+            "check the indentation and quoting on that line "
+            "(a value starting with '{{' or '*' must be quoted)"
+        )
+        line_text = ""
+        if mark is not None:
+            lines = text.splitlines()
+            line_text = lines[mark.line] if mark.line < len(lines) else ""
+        if "\t" in line_text[: (mark.column + 1) if mark else 0] or "found character '\\t'" in problem:
+            problem = "a tab character in the indentation (YAML indents with spaces only)"
+            hint = "replace the tab(s) at the start of that line with spaces"
+        elif problem.startswith("duplicate key"):
+            hint = "a key may appear once per mapping: remove or rename one of the two"
+        elif problem.startswith("more than"):
+            hint = "expand the repeated values instead of nesting aliases"
         raise FlowSyntaxError(
             f"YAML syntax error: {problem}",
             path=path,
             line=mark.line + 1 if mark else None,
             column=mark.column + 1 if mark else None,
-            hint="check the indentation and quoting on that line "
-            "(a value starting with '{{' or '*' must be quoted)",
+            hint=hint,
         ) from None
     except yaml.YAMLError as exc:
         raise FlowSyntaxError(f"YAML error: {exc}", path=path) from None
@@ -131,7 +170,16 @@ def read_flow_text(path: str | Path) -> str:
         ) from None
     except IsADirectoryError:
         raise NotFoundError(f"{path} is a directory, not a flow file") from None
-    except UnicodeDecodeError:
-        raise FlowSyntaxError(f"{path} is not UTF-8 text", path=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raw = p.read_bytes()
+        line = raw[: exc.start].count(b"\n") + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise FlowSyntaxError(
+            f"invalid UTF-8 byte 0x{raw[exc.start]:02x}: flow files must be UTF-8 text",
+            path=str(path),
+            line=line,
+            column=column,
+            hint="save the file as UTF-8",
+        ) from None
     except OSError as exc:
         raise NotFoundError(f"cannot read {path}: {exc.strerror}") from None

@@ -544,7 +544,20 @@ def _task(raw: Any, parent: Any, col: _Collector, seen: dict[str, Location]) -> 
         if flag in raw and not isinstance(raw[flag], bool):
             col.add(f"{label}: '{flag}' must be true or false", raw, flag)
             ok = False
+    if not _check_duration(label, "timeout", raw.get("timeout"), raw, col):
+        ok = False
+    if "runIf" in raw and isinstance(raw["runIf"], (list, dict)):
+        col.add(f"{label}: 'runIf' must be an expression (a string), not {_kind_name(raw['runIf'])}",
+                raw, "runIf", hint='e.g. runIf: "{{ inputs.enabled }}"')  # fmt: skip
+        ok = False
     retry = raw.get("retry")
+    if isinstance(retry, dict):
+        for key in ("interval", "maxInterval", "minInterval", "maxDuration"):
+            if key in retry and not _check_duration(f"{label} retry", key, retry[key], retry, col):
+                ok = False
+        if "maxAttempt" in retry and not isinstance(retry["maxAttempt"], int):
+            col.add(f"{label}: retry 'maxAttempt' must be a whole number", retry, "maxAttempt")
+            ok = False
     if retry is not None and (not isinstance(retry, dict) or "type" not in retry):
         col.add(f"{label}: 'retry' must be a mapping with a 'type'", raw, "retry",
                 hint="e.g. retry: {type: constant, interval: PT1S, maxAttempt: 3}")  # fmt: skip
@@ -591,6 +604,40 @@ _KIND_CHECK: dict[str, tuple[tuple[type, ...], str]] = {
 }
 
 
+def _kind_name(value: Any) -> str:
+    """How a YAML value is called in messages (never Python's class names)."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "a string" if isinstance(value, str) else type(value).__name__
+
+
+def _is_template(value: Any) -> bool:
+    return isinstance(value, str) and "{" in value
+
+
+def _check_duration(label: str, key: str, value: Any, where: Any, col: _Collector) -> bool:
+    """A literal (non-template) duration must parse as Java's Duration does."""
+    from kflow.durations import parse_duration
+
+    if value is None or _is_template(value):
+        return True
+    if parse_duration(str(value)) is None:
+        col.add(
+            f"{label}: '{key}' {value!r} is not an ISO-8601 duration",
+            where,
+            key,
+            hint="write durations like PT30S, PT5M, PT1H30M or P1D",
+        )
+        return False
+    return True
+
+
 def _check_prop(
     label: str,
     name: str,
@@ -604,16 +651,22 @@ def _check_prop(
         if not isinstance(value, list):
             col.add(f"{label}: '{name}' must be a list of tasks", raw, name)
             return _BAD
+        if not value and decl.required:
+            col.add(f"{label}: '{name}' must not be empty", raw, name,
+                    hint="add at least one task, or remove this task")  # fmt: skip
+            return _BAD
         return _task_list(value, raw, name, col, seen)
     if decl.kind == "cases":
         if not isinstance(value, dict):
             col.add(f"{label}: '{name}' must map each case value to a list of tasks", raw, name)
             return _BAD
         return {str(k): _task_list(v, value, str(k), col, seen) for k, v in value.items()}
+    if decl.kind == "duration" and not _check_duration(label, name, value, raw, col):
+        return _BAD
     check = _KIND_CHECK.get(decl.kind)
     if check is not None and value is not None:
         types, what = check
         if not isinstance(value, types) or (decl.kind in ("int", "number") and isinstance(value, bool)):
-            col.add(f"{label}: '{name}' must be {what}, not {type(value).__name__}", raw, name)
+            col.add(f"{label}: '{name}' must be {what}, not {_kind_name(value)}", raw, name)
             return _BAD
     return value

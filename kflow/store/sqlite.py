@@ -96,9 +96,13 @@ class SQLiteStore(ExecutionStore):
             self._read = _connect(self.path)
             self._migrate()
         except sqlite3.DatabaseError as exc:
+            hint = (
+                "the file is damaged or not kflow's: move it away to start a new store"
+                if "not a database" in str(exc) or "malformed" in str(exc)
+                else "check KFLOW_HOME points to a writable directory"
+            )
             raise KflowError(
-                f"cannot open the execution store {self.path}: {exc}",
-                hint="check KFLOW_HOME points to a writable directory",
+                f"cannot open the execution store {self.path}: {exc}", hint=hint
             ) from exc
         self._read_lock = threading.Lock()
         self._queue: queue.Queue[Any] = queue.Queue()
@@ -293,11 +297,23 @@ class SQLiteStore(ExecutionStore):
         rows = self._query("SELECT id FROM executions WHERE id = ?", (execution_id,))
         if rows:
             return str(rows[0][0])
+        # a prefix of an id (ids are case-sensitive: no LIKE, no wildcards)
         rows = self._query(
-            "SELECT id FROM executions WHERE id LIKE ? LIMIT 2", (execution_id + "%",)
+            "SELECT id FROM executions WHERE substr(id, 1, ?) = ? LIMIT 2",
+            (len(execution_id), execution_id),
         )
         if len(rows) == 1 and len(execution_id) >= 4:
             return str(rows[0][0])
+        if rows and len(execution_id) < 4:
+            raise NotFoundError(
+                f"execution id prefix {execution_id!r} is too short (use at least 4 characters)",
+                hint="list executions with: kflow executions",
+            )
+        if len(rows) > 1:
+            raise NotFoundError(
+                f"execution id prefix {execution_id!r} matches several executions",
+                hint="give more characters of the id (kflow executions lists them)",
+            )
         raise NotFoundError(
             f"no execution with id {execution_id!r}",
             hint="list executions with: kflow executions",

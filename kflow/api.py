@@ -53,11 +53,12 @@ def open_home(path: Path | None = None) -> Home:
     return Home(home, LocalStorage(storage_root(home)), SQLiteStore(store_path(home)))
 
 
-def load_flow(path: str | Path) -> Flow:
-    """Load and validate a flow file (raises FlowError)."""
+def load_flow(path: str | Path, *, check_templates: bool = False) -> Flow:
+    """Load and validate a flow file (raises FlowError). ``check_templates`` also parses
+    every template (what ``kflow validate`` does; Kestra fails such tasks at run time)."""
     from kflow.flow.validate import load_flow as _load
 
-    return _load(path)
+    return _load(path, check_templates=check_templates)
 
 
 def run_flow(

@@ -111,7 +111,7 @@ def validate_command(flows: list[Path]) -> None:
     bad = 0
     for path in flows:
         try:
-            flow = load_flow(path)  # template syntax is checked while loading
+            flow = load_flow(path, check_templates=True)
         except KflowError as exc:
             bad += 1
             report(exc)

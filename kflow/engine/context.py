@@ -232,8 +232,9 @@ class TaskRunContext(RunContext):
         inputs: Mapping[str, Any],
         labels: Mapping[str, str],
         wait: bool,
+        outputs: Mapping[str, Any] | None = None,
     ) -> Any:
-        return self._executor.run_subflow(self, namespace, flow_id, inputs, labels, wait)
+        return self._executor.run_subflow(self, namespace, flow_id, inputs, labels, wait, outputs)
 
 
 def execution_prefixes(namespace: str, flow_id: str, execution_id: str) -> str:

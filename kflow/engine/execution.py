@@ -174,6 +174,9 @@ class Execution:
     trigger: dict[str, Any] | None = None
     error: str | None = None
     flow_path: str | None = None
+    # a Subflow task's legacy `outputs`, rendered in this (child) execution; not stored
+    subflow_outputs: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    subflow_outputs_error: str | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self, with_taskruns: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {

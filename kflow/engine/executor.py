@@ -21,7 +21,7 @@ from typing import Any
 from kflow.durations import parse_duration
 from kflow.engine.context import Services, TaskRunContext, kestra_envs
 from kflow.engine.execution import Execution, StateHistory, TaskRun, iso_instant
-from kflow.engine.outputs import merge_run, set_state, value_keys
+from kflow.engine.outputs import labels_view, merge_run, set_state, value_keys
 from kflow.errors import InputError, KflowError, TaskError, TaskTimeoutError
 from kflow.flow.model import MISSING, Flow, TaskSpec
 from kflow.ids import new_id
@@ -167,9 +167,7 @@ class Executor:
         from kflow.flow.inputs import input_context
 
         flow = self.flow
-        labels: dict[str, Any] = {}
-        for item in execution.labels:
-            labels.setdefault(item["key"], item["value"])
+        labels = labels_view(execution.labels)
         prefixes = [execution_prefix(flow.namespace, flow.id, execution.id)]
         if self._parent_prefix:
             prefixes.append(self._parent_prefix)
@@ -553,6 +551,7 @@ class Executor:
         inputs: Mapping[str, Any],
         labels: Mapping[str, str],
         wait: bool,
+        outputs: Mapping[str, Any] | None = None,
     ) -> Execution:
         if self.flows is None:
             raise TaskError("subflows need a flow directory (--flows DIR)")
@@ -594,6 +593,14 @@ class Executor:
             ) from exc
         if wait:
             child.run(child_exec)
+            if outputs and not child_flow.outputs:
+                # Subflow's legacy `outputs`, rendered in the child's context (Subflow.java)
+                from kflow import expr
+
+                try:
+                    child_exec.subflow_outputs = expr.render_value(dict(outputs), child.base_context)
+                except KflowError as exc:
+                    child_exec.subflow_outputs_error = exc.message
         else:
             thread = threading.Thread(target=child.run, args=(child_exec,), daemon=True)
             thread.start()

@@ -81,6 +81,21 @@ def build_views(runs: list[TaskRun]) -> tuple[dict[str, Any], dict[str, Any]]:
     return outputs, tasks
 
 
+def labels_view(labels: Iterable[Mapping[str, str]]) -> dict[str, Any]:
+    """``labels`` in expressions: first value wins per key; ``system.*`` labels are nested
+    (``labels.system.correlationId``), as Kestra's ``Label.toNestedMap`` gives them."""
+    out: dict[str, Any] = {}
+    for item in labels:
+        key, value = item["key"], item["value"]
+        if key.startswith("system."):
+            system = out.setdefault("system", {})
+            if isinstance(system, dict):
+                system.setdefault(key[len("system.") :], value)
+        else:
+            out.setdefault(key, value)
+    return out
+
+
 def parents_entry(ancestors: list[TaskRun]) -> list[dict[str, Any]]:
     """``parents``: closest first, only ancestors with a value or non-empty outputs."""
     out: list[dict[str, Any]] = []

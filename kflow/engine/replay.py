@@ -6,7 +6,7 @@ from typing import Any
 
 from kflow.engine.context import Services, kestra_envs
 from kflow.engine.execution import Execution, iso_instant
-from kflow.engine.outputs import build_views
+from kflow.engine.outputs import build_views, labels_view
 from kflow.storage.base import execution_prefix
 
 
@@ -21,9 +21,7 @@ def execution_context(execution: Execution, flow_source: str, storage: Any, pare
         data = {}
     variables = data.get("variables") if isinstance(data, dict) else None
     outputs, tasks = build_views(execution.task_runs)
-    labels: dict[str, Any] = {}
-    for item in execution.labels:
-        labels.setdefault(item["key"], item["value"])
+    labels = labels_view(execution.labels)
     prefixes = [execution_prefix(execution.namespace, execution.flow_id, execution.id)]
     if parent is not None:
         prefixes.append(execution_prefix(parent.namespace, parent.flow_id, parent.id))

@@ -73,14 +73,18 @@ def _close(name: str, candidates: Iterable[str]) -> str:
     return ", ".join(matches)
 
 
-def load_flow(path: str | Path) -> Flow:
+def load_flow(path: str | Path, *, check_templates: bool = False) -> Flow:
     """Read, parse and validate a flow file."""
     text = read_flow_text(path)
-    return parse_flow(text, str(path))
+    return parse_flow(text, str(path), check_templates=check_templates)
 
 
-def parse_flow(text: str, path: str | None = None) -> Flow:
-    """Parse and validate flow YAML text; raises FlowError with every problem found."""
+def parse_flow(text: str, path: str | None = None, *, check_templates: bool = False) -> Flow:
+    """Parse and validate flow YAML text; raises FlowError with every problem found.
+
+    ``check_templates`` also parses every template a run would render (``kflow validate``).
+    Kestra itself accepts such a flow and fails the task when it renders, so ``kflow run``
+    does not refuse it: the task fails at run time, as in Kestra."""
     data = parse_yaml(text, path)
     if data is None:
         raise FlowSyntaxError(
@@ -96,7 +100,7 @@ def parse_flow(text: str, path: str | None = None) -> Flow:
         )
     col = _Collector(path)
     flow = _build_flow(data, text, path, col)
-    if flow is not None and not col.problems:
+    if check_templates and flow is not None and not col.problems:
         _check_templates(flow, data, col)
     if col.problems:
         first = col.problems[0]
@@ -647,6 +651,8 @@ def _check_prop(
     col: _Collector,
     seen: dict[str, Location],
 ) -> Any:
+    if decl.kind in ("tasks", "cases") and value is None:
+        return ()  # an explicit null is like leaving the property out (Kestra accepts it)
     if decl.kind == "tasks":
         if not isinstance(value, list):
             col.add(f"{label}: '{name}' must be a list of tasks", raw, name)

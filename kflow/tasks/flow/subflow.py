@@ -39,7 +39,7 @@ class Subflow(Task):
             labels = {**inherited, **labels}
         wait = _bool(self.prop("wait"), True)
         transmit = _bool(self.prop("transmitFailed"), True)
-        child = ctx.run_subflow(namespace, flow_id, inputs, labels, wait)
+        child = ctx.run_subflow(namespace, flow_id, inputs, labels, wait, self.prop("outputs"))
         outputs: dict[str, Any] = {"executionId": child.id}
         if not wait:
             outputs["state"] = State.CREATED.value
@@ -48,6 +48,13 @@ class Subflow(Task):
         outputs["state"] = state.value
         if child.outputs:
             outputs["outputs"] = child.outputs
+        elif child.subflow_outputs is not None:
+            outputs["outputs"] = child.subflow_outputs
+        if child.subflow_outputs_error is not None:
+            raise TaskError(
+                f"Failed to extract outputs with the error: {child.subflow_outputs_error}",
+                outputs=outputs,
+            )
         if transmit and state in _TRANSMITTED:
             if state is State.WARNING:
                 return TaskResult(outputs=outputs, state=State.WARNING)

@@ -112,6 +112,8 @@ class TaskRun:
     seq: int = 0
     # how many child runs a flowable planned (for progress bars; not serialised)
     planned: int | None = field(default=None, compare=False)
+    # the task's own retry policy, inherited by the children of a flowable (not serialised)
+    retry_policy: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -315,6 +315,7 @@ class Executor:
                 value=value,
                 iteration=iteration,
                 seq=self._seq,
+                retry_policy=spec.retry,
             )
             ex.task_runs.append(tr)
         return tr
@@ -389,7 +390,10 @@ class Executor:
         self, spec: TaskSpec, tr: TaskRun, ctx: TaskRunContext
     ) -> tuple[State, dict[str, Any] | None, str | None]:
         task = spec.task_class(spec)
-        retry = spec.retry or self.flow.retry or {}  # a flow-level retry applies to every task
+        # a task's own retry, else the nearest enclosing flowable's (Kestra restarts the
+        # failed children of a flowable that has a retry), else the flow's
+        inherited = next((a.retry_policy for a in reversed(ctx.ancestors) if a.retry_policy), None)
+        retry = spec.retry or inherited or self.flow.retry or {}
         max_attempts = _max_attempts(retry)
         max_duration = parse_duration(str(retry.get("maxDuration"))) if retry.get("maxDuration") else None
         started = time.monotonic()

@@ -558,3 +558,25 @@ def test_flow_level_retry_applies_to_tasks_without_one(run_yaml):
         """
     )
     assert [a.current.value for a in by_task(ex, "flaky")[0].attempts] == ["FAILED", "SUCCESS"]
+
+
+def test_retry_on_a_flowable_restarts_its_failing_children(run_yaml):
+    # RetryCaseTest.retryFlowable: the child of a retried Sequential reaches attempt 3
+    ex = run_yaml(
+        """
+        id: retry_flowable
+        namespace: company.team
+        tasks:
+          - id: flowable
+            type: io.kestra.plugin.core.flow.Sequential
+            retry:
+              type: constant
+              interval: PT0.01S
+              maxAttempt: 3
+            tasks:
+              - id: child
+                type: io.kestra.plugin.core.execution.Fail
+        """
+    )
+    assert states(ex) == {"flowable": "FAILED", "child": "FAILED"}
+    assert len(by_task(ex, "child")[0].attempts) == 3

@@ -167,11 +167,16 @@ class ScriptTask(Task):
         )
         workdir = ctx.working_dir()
         extra: dict[str, Any] = {"workingDir": str(workdir)}
-        output_dir: Path | None = None
-        if self.flag(ctx, "outputDirectory"):
-            output_dir = workdir / new_id()
-            output_dir.mkdir()
-            extra["outputDir"] = str(output_dir)
+        # {{ outputDir }} is always there in current Kestra (the task runner makes it; the
+        # outputDirectory flag is deprecated): files written there become outputFiles
+        output_dir: Path | None = workdir / new_id()
+        assert output_dir is not None
+        output_dir.mkdir()
+        extra["outputDir"] = str(output_dir)
+        # {{ outputFiles.<name> }}: where a declared output file is expected (plugin-scripts
+        # ScriptTest.outputFilesPebbleExpression)
+        declared = self.string_list(ctx, "outputFiles", extra)
+        extra["outputFiles"] = {name: str(workdir / name) for name in declared}
 
         namespace_files = self.rendered(ctx, "namespaceFiles", **extra)
         if namespace_files is not None:

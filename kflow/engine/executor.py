@@ -509,6 +509,8 @@ class Executor:
             self._run_sequence(spec.errors, tr, None, None, child_ancestors)
         if spec.finally_:
             self._run_sequence(spec.finally_, tr, None, None, child_ancestors)
+        if state is State.FAILED and type(task).failure_is_warning:
+            state = State.WARNING
         return state, tr.outputs, error
 
     def _run_groups(

@@ -209,6 +209,8 @@ class FlowableTask(Task):
     """A task that runs other tasks: it returns a plan, the executor runs it."""
 
     flowable: ClassVar[bool] = True
+    # AllowFailure: a FAILED block ends WARNING (after its errors ran)
+    failure_is_warning: ClassVar[bool] = False
 
     def plan(self, ctx: RunContext) -> FlowablePlan:
         raise NotImplementedError(f"{type(self).__name__} does not implement plan()")
@@ -235,6 +237,7 @@ BUILTINS: dict[str, str] = {
     "io.kestra.plugin.core.flow.EachSequential": "kflow.tasks.flow.each_sequential:EachSequential",
     "io.kestra.plugin.core.flow.EachParallel": "kflow.tasks.flow.each_parallel:EachParallel",
     "io.kestra.plugin.core.flow.If": "kflow.tasks.flow.if_:If",
+    "io.kestra.plugin.core.flow.AllowFailure": "kflow.tasks.flow.allow_failure:AllowFailure",
     "io.kestra.plugin.core.flow.Switch": "kflow.tasks.flow.switch:Switch",
     "io.kestra.plugin.core.http.Request": "kflow.tasks.http.request:Request",
     "io.kestra.plugin.core.http.Download": "kflow.tasks.http.download:Download",
@@ -259,6 +262,7 @@ ALIASES: dict[str, str] = {
     "io.kestra.core.tasks.flows.EachSequential": "io.kestra.plugin.core.flow.EachSequential",
     "io.kestra.core.tasks.flows.EachParallel": "io.kestra.plugin.core.flow.EachParallel",
     "io.kestra.core.tasks.flows.If": "io.kestra.plugin.core.flow.If",
+    "io.kestra.core.tasks.flows.AllowFailure": "io.kestra.plugin.core.flow.AllowFailure",
     "io.kestra.core.tasks.flows.Switch": "io.kestra.plugin.core.flow.Switch",
     "io.kestra.plugin.fs.http.Request": "io.kestra.plugin.core.http.Request",
     "io.kestra.plugin.fs.http.Download": "io.kestra.plugin.core.http.Download",

@@ -580,3 +580,27 @@ def test_retry_on_a_flowable_restarts_its_failing_children(run_yaml):
     )
     assert states(ex) == {"flowable": "FAILED", "child": "FAILED"}
     assert len(by_task(ex, "child")[0].attempts) == 3
+
+
+def test_allow_failure_block(run_yaml):
+    # AllowFailureTest: the failing child stops the block, local errors run, the block and
+    # the execution end WARNING, the flow's errors do not run
+    ex = run_yaml(
+        """
+        id: allow_block
+        namespace: company.team
+        tasks:
+          - id: block
+            type: io.kestra.plugin.core.flow.AllowFailure
+            tasks:
+              - {id: ko, type: io.kestra.plugin.core.execution.Fail}
+              - {id: never, type: io.kestra.plugin.core.debug.Return, format: x}
+            errors:
+              - {id: local_error, type: io.kestra.plugin.core.debug.Return, format: handled}
+          - {id: after, type: io.kestra.plugin.core.debug.Return, format: y}
+        errors:
+          - {id: global_error, type: io.kestra.plugin.core.debug.Return, format: z}
+        """
+    )
+    assert states(ex) == {"block": "WARNING", "ko": "FAILED", "local_error": "SUCCESS", "after": "SUCCESS"}
+    assert ex.state.current is State.WARNING

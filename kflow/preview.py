@@ -1,6 +1,7 @@
 """The head of a stored file as rows or text (Kestra's file preview), for the terminal.
 
-CSV, JSON lines, JSON arrays and Ion text become rows; everything else is text. Only the
+CSV, JSON lines and Ion text become rows on a terminal; everything else (JSON included)
+is text, as Kestra's preview shows it. Only the
 first ``max_rows`` records are read, so a huge file costs nothing.
 """
 
@@ -55,15 +56,8 @@ def read_preview(name: str, fh: BinaryIO, max_rows: int = 100) -> Preview:
             return Preview("text", text="")
         return Preview("table", reader[0], reader[1 : max_rows + 1], truncated=truncated,
                        lines=lines[: max_rows + 1])  # fmt: skip
-    if ext in ("jsonl", "ion", "json"):
-        lines, truncated = _lines(fh, max_rows if ext != "json" else 100_000)
-        if ext == "json":
-            try:
-                data = json.loads("\n".join(lines))
-            except ValueError:
-                return Preview("text", text="\n".join(lines[:max_rows]), truncated=truncated)
-            records = data if isinstance(data, list) else [data]
-            return _table(records[:max_rows], len(records) > max_rows)
+    if ext in ("jsonl", "ion"):
+        lines, truncated = _lines(fh, max_rows)
         records = []
         for line in lines:
             if not line.strip():
@@ -73,7 +67,11 @@ def read_preview(name: str, fh: BinaryIO, max_rows: int = 100) -> Preview:
             except ValueError:  # IonError is a ValueError
                 return Preview("text", text="\n".join(lines), truncated=truncated)
         table = _table(records, truncated)
-        table.records = records
+        # in a pipe: Ion as one JSON object per row (Kestra's LIST preview), JSON lines as is
+        if ext == "ion":
+            table.records = records
+        else:
+            table.lines = lines
         return table
     lines, truncated = _lines(fh, max_rows)
     return Preview("text", text="\n".join(lines), truncated=truncated)

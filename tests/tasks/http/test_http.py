@@ -152,3 +152,24 @@ def test_unreachable_host_fails_cleanly(run_yaml):
     )
     api = by_task(ex, "api")[0]
     assert api.state.current.value == "FAILED" and "cannot reach" in api.error
+
+
+def test_download_names_like_kestra(httpserver, run_yaml):
+    # Download.java: no extension -> <digits>.tmp; Content-Disposition name URL-encoded
+    httpserver.expect_request("/noext").respond_with_data("x")
+    httpserver.expect_request("/report").respond_with_data(
+        "a,b\n", headers={"Content-Disposition": 'attachment; filename="my report.csv"'}
+    )
+    ex = run_yaml(
+        f"""
+        id: names
+        namespace: company.team
+        tasks:
+          - {{id: a, type: io.kestra.plugin.core.http.Download, uri: "{httpserver.url_for('/noext')}"}}
+          - {{id: b, type: io.kestra.plugin.core.http.Download, uri: "{httpserver.url_for('/report')}"}}
+        """
+    )
+    import re
+
+    assert re.search(r"/\d+\.tmp$", by_task(ex, "a")[0].outputs["uri"])
+    assert by_task(ex, "b")[0].outputs["uri"].endswith("/my+report.csv")

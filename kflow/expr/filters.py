@@ -61,7 +61,9 @@ TESTS: dict[str, Callable[..., bool]] = {}
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
-def _register(table: dict[str, Any], kind: str, name: str) -> Callable[[_F], _F]:
+def _register(
+    table: dict[str, Any], kind: str, name: str, needs_context: bool = False
+) -> Callable[[_F], _F]:
     """Register ``fn`` under ``name``; bad argument lists become ``ExpressionError``s.
 
     The table holds a wrapper that checks the call against the signature first, so a
@@ -80,6 +82,8 @@ def _register(table: dict[str, Any], kind: str, name: str) -> Callable[[_F], _F]
                 raise ExpressionError(f"Invalid arguments for the '{name}' {kind}: {e}") from None
             return fn(*args, **kwargs)
 
+        if needs_context:
+            wrapper.needs_context = True  # type: ignore[attr-defined]
         table[name] = wrapper
         return fn
 

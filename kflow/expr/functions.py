@@ -50,24 +50,9 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 def _function(name: str, needs_context: bool = False) -> Callable[[_F], _F]:
     """Register under ``name``; a wrong argument list becomes an ``ExpressionError``."""
+    from kflow.expr.filters import _register
 
-    def deco(fn: _F) -> _F:
-        sig = inspect.signature(fn)
-
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            try:
-                sig.bind(*args, **kwargs)
-            except TypeError as e:
-                raise ExpressionError(f"Invalid arguments for the '{name}' function: {e}") from None
-            return fn(*args, **kwargs)
-
-        if needs_context:
-            wrapper.needs_context = True  # type: ignore[attr-defined]
-        FUNCTIONS[name] = wrapper
-        return fn
-
-    return deco
+    return _register(FUNCTIONS, "function", name, needs_context)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -77,5 +77,7 @@ class ExecutionStore(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
-    def list_outputs(self, **filters: Any) -> list[dict[str, Any]]:  # pragma: no cover
-        raise NotImplementedError
+    @abstractmethod
+    def list_outputs(self, **filters: Any) -> list[dict[str, Any]]:
+        """Task-output records across executions, newest first (filters: namespace,
+        flow_id, task_id, state, execution_id, since, until, limit, after=(created, id))."""

@@ -10,18 +10,20 @@ from typing import Any
 from kflow.engine.execution import Execution
 from kflow.engine.executor import EventCallback, Executor
 from kflow.flow.model import Flow
-from kflow.home import kflow_home, storage_root, store_path
+from kflow.home import is_read_only, kflow_home, make_private, storage_root, store_path
 from kflow.storage.local import LocalStorage
 from kflow.store.sqlite import SQLiteStore
 
 
 @dataclass
 class Home:
-    """A kflow home: its storage and its execution store."""
+    """A kflow home: its storage and its execution store. A ``read_only`` home (a
+    read-only mount) can be inspected; running a flow there raises StoreError."""
 
     path: Path
     storage: LocalStorage
     store: SQLiteStore
+    read_only: bool = False
 
     def close(self) -> None:
         self.store.close()
@@ -34,12 +36,17 @@ class Home:
 
 
 def open_home(path: Path | None = None) -> Home:
-    """Open (creating if needed) the kflow home at ``path`` or ``$KFLOW_HOME``."""
+    """Open (creating if needed) the kflow home at ``path`` or ``$KFLOW_HOME``.
+
+    A writable home is made private (0700) and its store brought to the current schema;
+    executions whose process died (``kill -9``) are marked KILLED. A read-only home is
+    opened as it is, for reading."""
     from kflow.errors import UsageError
 
     home = Path(path) if path is not None else kflow_home()
     try:
-        home.mkdir(parents=True, exist_ok=True)
+        if not home.is_dir():
+            home.mkdir(mode=0o700, parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
         raise UsageError(
             f"the kflow home {home} is not a directory",
@@ -50,7 +57,15 @@ def open_home(path: Path | None = None) -> Home:
             f"cannot create the kflow home {home}: {exc.strerror}",
             hint="point KFLOW_HOME to a writable directory",
         ) from None
-    return Home(home, LocalStorage(storage_root(home)), SQLiteStore(store_path(home)))
+    read_only = is_read_only(home)
+    if not read_only:
+        make_private(home)
+    return Home(
+        home,
+        LocalStorage(storage_root(home), read_only=read_only),
+        SQLiteStore(store_path(home), read_only=read_only),
+        read_only=read_only,
+    )
 
 
 def load_flow(path: str | Path, *, check_templates: bool = False) -> Flow:
@@ -79,6 +94,14 @@ def run_flow(
     owned = home is None
     h = home or open_home()
     try:
+        if h.read_only:
+            from kflow.errors import StoreError
+
+            raise StoreError(
+                f"the kflow home {h.path} is read-only: a run cannot be recorded there",
+                hint="point KFLOW_HOME to a writable directory to run flows; a read-only "
+                "home can still be inspected (executions, outputs, logs, preview)",
+            )
         root = Path(flows_dir) if flows_dir is not None else (
             Path(flow.path).parent if flow.path else Path.cwd()
         )

@@ -13,6 +13,7 @@
      │    ├── ExpressionSyntaxError exit 2  the template does not parse
      │    └── UndefinedVariableError exit 2 strict lookup of a missing variable or key
      ├── StorageError               exit 2  bad or hostile kestra:/// URI, missing file
+     ├── StoreError                 exit 2  an execution store kflow cannot open or write
      ├── TaskError                  exit 1  a task failed while running (may carry outputs)
      │    └── TaskTimeoutError              a task ran over its ``timeout``
      └── PluginError                exit 2  a task type that cannot be loaded
@@ -142,6 +143,13 @@ class StorageError(KflowError):
     exit_code = 2
 
 
+class StoreError(KflowError):
+    """The execution store cannot be used: damaged, written by a newer kflow, read-only
+    when a run needs to write, or on a disk that stayed full."""
+
+    exit_code = 2
+
+
 class TaskError(KflowError):
     """A task failed while running. ``outputs`` keeps what it produced before failing."""
 
@@ -173,6 +181,7 @@ __all__ = [
     "NotFoundError",
     "PluginError",
     "StorageError",
+    "StoreError",
     "TaskError",
     "TaskTimeoutError",
     "UndefinedVariableError",

@@ -24,3 +24,43 @@ def storage_root(home: Path | None = None) -> Path:
 def store_path(home: Path | None = None) -> Path:
     """The SQLite execution store."""
     return (home or kflow_home()) / "kflow.db"
+
+
+def is_read_only(home: Path) -> bool:
+    """True for a home kflow may read but not write: a read-only mount (an archived CI
+    artifact), or a directory or store this user cannot write. Checked on the mount flag
+    too, since root passes every permission check but still cannot write there."""
+    if hasattr(os, "statvfs"):  # POSIX
+        try:
+            if os.statvfs(home).f_flag & os.ST_RDONLY:
+                return True
+        except OSError:
+            pass
+    if not os.access(home, os.W_OK | os.X_OK):
+        return True
+    db = store_path(home)
+    return db.exists() and not os.access(db, os.W_OK)
+
+
+def make_private(home: Path) -> None:
+    """Tighten the home to 0700: its store holds inputs, outputs and logs. Only a
+    directory this user owns, and never a shared one (sticky, like /tmp) or the user's
+    own home directory, in case KFLOW_HOME points at one of those."""
+    if not hasattr(os, "geteuid"):  # not POSIX: no mode bits to tighten
+        return
+    try:
+        st = home.stat()
+    except OSError:
+        return
+    if (
+        st.st_uid != os.geteuid()
+        or st.st_mode & 0o1000
+        or not st.st_mode & 0o077
+        or home == Path(home.anchor)
+        or home == Path(os.path.expanduser("~")).resolve()
+    ):
+        return
+    try:
+        os.chmod(home, 0o700)
+    except OSError:
+        pass

@@ -4,24 +4,34 @@ Writes go through one writer thread that commits whatever is queued in one short
 transaction (group commit): a run of 10,000 task runs costs a few hundred commits instead
 of 20,000, while every change is still on disk within milliseconds, so a killed run leaves
 a readable record. ``busy_timeout`` lets several ``kflow run`` processes share one home.
+
+The schema moves forward by numbered steps (:data:`MIGRATIONS`), applied in one
+transaction when a writable store is opened; a read-only store is read as it is. A full
+disk does not lose changes: the writer keeps its batch and retries until space allows.
+Opening a store writably also marks KILLED the executions whose process died (``kill -9``).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import queue
 import sqlite3
 import threading
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from kflow.engine.execution import Execution, TaskRun, iso_instant
-from kflow.errors import KflowError, NotFoundError
+from kflow.engine.execution import Execution, StateHistory, TaskRun, iso_instant, now
+from kflow.errors import KflowError, NotFoundError, StoreError
+from kflow.states import State
+from kflow.store import process
 from kflow.store.base import ExecutionStore, ExecutionSummary, LogRecord
 
-SCHEMA_VERSION = 1
-
-_SCHEMA = [
+# The schema as the first release wrote it (version 1). Never edit it: a change to the
+# schema is a new step in MIGRATIONS, so every existing store reaches the same shape.
+_SCHEMA_V1 = [
     """CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS executions (
         id TEXT PRIMARY KEY,
@@ -75,7 +85,35 @@ _SCHEMA = [
     "CREATE INDEX IF NOT EXISTS logs_execution ON logs (execution_id, id)",
 ]
 
+Migration = Sequence[str] | Callable[[sqlite3.Connection], None]
+
+# MIGRATIONS[n - 1] takes a store from version n to n + 1: SQL statements, or a function
+# for a step SQL alone cannot express. Append only; a released step is never edited.
+MIGRATIONS: list[Migration] = [
+    # 1 -> 2: who runs each execution (kflow.store.process), so a run whose process was
+    # killed -9 is found and marked KILLED; the state index keeps that check cheap.
+    [
+        "ALTER TABLE executions ADD COLUMN host TEXT",
+        "ALTER TABLE executions ADD COLUMN pid INTEGER",
+        "ALTER TABLE executions ADD COLUMN process_start TEXT",
+        "CREATE INDEX IF NOT EXISTS executions_state ON executions (state)",
+    ],
+]
+
+SCHEMA_VERSION = 1 + len(MIGRATIONS)
+
+# States of an execution whose process is running it. PAUSED (and QUEUED) executions
+# wait for a person or a slot, not for a process: a dead process says nothing about them.
+_LIVE_STATES = ("CREATED", "RUNNING", "RETRYING")
+_TERMINAL = tuple(s.value for s in State if s.terminal)
+
+# How long close() waits for disk space before giving up (the next open then marks the
+# unfinished run KILLED); how often the writer retries meanwhile.
+FULL_DISK_WAIT = 60.0
+_RETRY_EVERY = 0.2
+
 _STOP = object()
+_MAX_INT = 2**63 - 1  # SQLite's largest integer
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -86,53 +124,265 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-class SQLiteStore(ExecutionStore):
-    """See the module docstring."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """``mode=ro`` reads the WAL a killed writer left behind; on a read-only mount of a
+    cleanly closed store SQLite cannot create the ``-shm`` file that needs, and there
+    is no WAL to read, so the file is opened ``immutable``."""
+    last: sqlite3.Error | None = None
+    for query in ("mode=ro", "immutable=1"):
+        conn = sqlite3.connect(
+            f"{path.as_uri()}?{query}", uri=True, isolation_level=None, check_same_thread=False
+        )
         try:
-            self._read = _connect(self.path)
-            self._migrate()
-        except sqlite3.DatabaseError as exc:
-            hint = (
-                "the file is damaged or not kflow's: move it away to start a new store"
-                if "not a database" in str(exc) or "malformed" in str(exc)
-                else "check KFLOW_HOME points to a writable directory"
-            )
-            raise KflowError(
-                f"cannot open the execution store {self.path}: {exc}", hint=hint
-            ) from exc
+            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            last = exc
+    assert last is not None
+    raise last
+
+
+def _is_disk_full(exc: BaseException) -> bool:
+    """SQLITE_FULL, or an I/O error (ENOSPC while growing the WAL or its index)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is None:
+        return "disk is full" in str(exc)
+    return code & 0xFF in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR)
+
+
+def _make_private(path: Path) -> None:
+    """0600 on a file of ours: executions hold inputs, outputs and logs."""
+    if not hasattr(os, "geteuid"):  # not POSIX: no mode bits to tighten
+        return
+    try:
+        st = path.stat()
+        if st.st_uid == os.geteuid() and st.st_mode & 0o077:
+            os.chmod(path, st.st_mode & 0o700)
+    except OSError:
+        pass
+
+
+def _killed(state: dict[str, Any]) -> dict[str, Any]:
+    history = StateHistory.from_dict(state)
+    history.set(State.KILLED)
+    return history.to_dict()
+
+
+class SQLiteStore(ExecutionStore):
+    """See the module docstring. ``read_only`` opens the file without ever writing to it
+    (no migration, no recovery): every write raises StoreError."""
+
+    def __init__(
+        self, path: Path, *, read_only: bool = False, full_disk_wait: float = FULL_DISK_WAIT
+    ) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        self.full_disk_wait = full_disk_wait
+        self.recovered: list[str] = []
         self._read_lock = threading.Lock()
         self._queue: queue.Queue[Any] = queue.Queue()
         self._writer: threading.Thread | None = None
         self._writer_error: BaseException | None = None
         self._start_lock = threading.Lock()
+        self._full_since: float | None = None
+        if read_only:
+            self._open_read_only()
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            # created 0600 before SQLite opens it: the -wal and -shm files take its mode
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+        except OSError:
+            pass  # SQLite reports the problem below, with the hint
+        try:
+            self._read = _connect(self.path)
+        except sqlite3.DatabaseError as exc:
+            raise self._open_error(exc) from exc
+        try:
+            for suffix in ("", "-wal", "-shm"):
+                _make_private(Path(f"{self.path}{suffix}"))
+            self._migrate()
+            try:
+                self._recover()
+            except sqlite3.OperationalError as exc:
+                if not _is_disk_full(exc):
+                    raise
+                # a full disk: the dead runs are marked by a later open, when space allows
+        except BaseException as exc:
+            self._read.close()
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise self._open_error(exc) from exc
+            raise
+
+    def _open_error(self, exc: sqlite3.Error) -> KflowError:
+        text = str(exc)
+        if "not a database" in text or "malformed" in text:
+            hint = "the file is damaged or not kflow's: move it away to start a new store"
+        elif _is_disk_full(exc):
+            hint = "free some space on the disk that holds the kflow home"
+        else:
+            hint = "check KFLOW_HOME points to a writable directory"
+        return StoreError(f"cannot open the execution store {self.path}: {exc}", hint=hint)
+
+    def _open_read_only(self) -> None:
+        if not self.path.is_file():
+            raise StoreError(
+                f"the kflow home {self.path.parent} is read-only and has no execution "
+                f"store ({self.path.name} is missing)",
+                hint="point KFLOW_HOME to a kflow home that holds a kflow.db",
+            )
+        try:
+            self._read = _connect_read_only(self.path)
+        except sqlite3.DatabaseError as exc:
+            raise self._open_error(exc) from exc
+        try:
+            version = self._version(self._read)
+        except BaseException as exc:
+            self._read.close()
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise self._open_error(exc) from exc
+            raise
+        if version is None:
+            self._read.close()
+            raise StoreError(
+                f"the execution store {self.path} is empty and the kflow home is read-only",
+                hint="point KFLOW_HOME to a kflow home that holds runs",
+            )
+        # an older schema reads fine: every version has what the read queries use
 
     # ----------------------------------------------------------------- schema
+    def _version(self, conn: sqlite3.Connection) -> int | None:
+        """The store's schema version; None for a new (empty) file."""
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return None
+            raise
+        if row is None:
+            return None
+        try:
+            version = int(str(row[0]).strip())
+        except ValueError:
+            raise StoreError(
+                f"the execution store {self.path} has schema version {str(row[0])[:40]!r}, "
+                "which is not a number",
+                hint="the file is damaged or not kflow's: move it away to start a new store",
+            ) from None
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"the execution store {self.path} was written by a newer kflow "
+                f"(schema {version} > {SCHEMA_VERSION})",
+                hint="upgrade kflow, or point KFLOW_HOME elsewhere",
+            )
+        if version < 1:
+            raise StoreError(
+                f"the execution store {self.path} has schema version {version}, "
+                "which no kflow writes",
+                hint="the file is damaged or not kflow's: move it away to start a new store",
+            )
+        return version
+
     def _migrate(self) -> None:
+        """Bring the store to SCHEMA_VERSION: every missing step, in order, in one
+        transaction, so a crash or a concurrent opener never sees half an upgrade."""
         conn = self._read
+        if self._version(conn) == SCHEMA_VERSION:
+            return
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for stmt in _SCHEMA:
-                conn.execute(stmt)
-            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            if row is None:
-                conn.execute(
-                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
-                    (str(SCHEMA_VERSION),),
-                )
-            elif int(row[0]) > SCHEMA_VERSION:
-                raise KflowError(
-                    f"the execution store {self.path} was written by a newer kflow "
-                    f"(schema {row[0]} > {SCHEMA_VERSION})",
-                    hint="upgrade kflow, or point KFLOW_HOME elsewhere",
-                )
+            version = self._version(conn)  # again, under the lock: another process may have
+            if version is None:
+                for stmt in _SCHEMA_V1:
+                    conn.execute(stmt)
+                version = 1
+            for step in MIGRATIONS[version - 1 :]:
+                if callable(step):
+                    step(conn)
+                else:
+                    for stmt in step:
+                        conn.execute(stmt)
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (str(SCHEMA_VERSION),),
+            )
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # SQLite may have rolled back already (SQLITE_FULL)
+                conn.execute("ROLLBACK")
             raise
+
+    # ----------------------------------------------------------------- recovery
+    def _recover(self) -> None:
+        """Mark KILLED each execution of this host whose process is gone (``kill -9``,
+        power cut), with its unfinished task runs; ids end in ``self.recovered``."""
+        me = process.current()
+        conn = self._read
+        marks = ",".join("?" * len(_LIVE_STATES))
+        select = (
+            f"SELECT id, host, pid, process_start FROM executions WHERE state IN ({marks}) "
+            "AND host = ?"
+        )
+        candidates = [
+            r[0]
+            for r in conn.execute(select, (*_LIVE_STATES, me.host)).fetchall()
+            if (r[2], r[3]) != (me.pid, me.start) and process.is_dead(r[1], r[2], r[3])
+        ]
+        if not candidates:
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # checked again under the write lock: another opener may have marked them
+            for eid, host, pid, start in conn.execute(select, (*_LIVE_STATES, me.host)).fetchall():
+                if eid in candidates and process.is_dead(host, pid, start):
+                    self._mark_killed(conn, eid, host, pid)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:  # SQLite may have rolled back already (SQLITE_FULL)
+                conn.execute("ROLLBACK")
+            raise
+
+    def _mark_killed(self, conn: sqlite3.Connection, eid: str, host: str, pid: int) -> None:
+        marks = ",".join("?" * len(_TERMINAL))
+        for trid, doc_text in conn.execute(
+            f"SELECT id, doc FROM taskruns WHERE execution_id = ? AND state NOT IN ({marks})",
+            (eid, *_TERMINAL),
+        ).fetchall():
+            doc = json.loads(doc_text)
+            try:
+                doc["state"] = _killed(doc["state"])
+                attempts = doc.get("attempts") or []
+                if attempts and attempts[-1]["state"]["current"] not in _TERMINAL:
+                    attempts[-1]["state"] = _killed(attempts[-1]["state"])
+            except (KeyError, ValueError, TypeError):
+                continue  # a document kflow did not write: leave it as it is
+            conn.execute(
+                "UPDATE taskruns SET state = 'KILLED', doc = ? WHERE id = ?",
+                (json.dumps(doc, default=str), trid),
+            )
+        (doc_text,) = conn.execute("SELECT doc FROM executions WHERE id = ?", (eid,)).fetchone()
+        doc = json.loads(doc_text)
+        try:
+            doc["state"] = _killed(doc["state"])
+        except (KeyError, ValueError, TypeError):
+            return
+        conn.execute(
+            "UPDATE executions SET state = 'KILLED', end_date = ?, doc = ? WHERE id = ?",
+            (doc["state"].get("endDate"), json.dumps(doc, default=str), eid),
+        )
+        conn.execute(
+            "INSERT INTO logs (execution_id, taskrun_id, task_id, ts, level, message) "
+            "VALUES (?, NULL, NULL, ?, 'ERROR', ?)",
+            (
+                eid,
+                iso_instant(now()),
+                f"marked KILLED: the process running it (pid {pid} on {host}) is gone",
+            ),
+        )
+        self.recovered.append(eid)
 
     # ----------------------------------------------------------------- writer
     def _ensure_writer(self) -> None:
@@ -146,38 +396,83 @@ class SQLiteStore(ExecutionStore):
                 self._writer.start()
 
     def _write_loop(self) -> None:
-        conn = _connect(self.path)
+        """Commit queued changes in batches. On a full disk the batch is kept and tried
+        again (later changes join it, in order) until space allows; flush() waits."""
+        conn: sqlite3.Connection | None = None
+        pending: list[tuple[str, tuple[Any, ...]]] = []
+        waiters: list[threading.Event] = []
+        waiting_since = 0.0  # when the oldest flush() still waiting began
+        stop = False
         while True:
-            item = self._queue.get()
-            batch = [item]
+            try:
+                items = [self._queue.get(timeout=_RETRY_EVERY if pending else None)]
+            except queue.Empty:
+                items = []
             while True:
                 try:
-                    batch.append(self._queue.get_nowait())
+                    items.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            stop = any(b is _STOP for b in batch)
-            ops = [b for b in batch if b is not _STOP and not isinstance(b, threading.Event)]
-            try:
-                if ops:
+            for it in items:
+                if it is _STOP:
+                    stop = True
+                elif isinstance(it, threading.Event):
+                    if not waiters:
+                        waiting_since = time.monotonic()
+                    waiters.append(it)
+                else:
+                    pending.append(it)
+            if pending:
+                try:
+                    if conn is None:
+                        conn = _connect(self.path)
                     conn.execute("BEGIN IMMEDIATE")
-                    for sql, params in ops:
+                    for sql, params in pending:
                         conn.execute(sql, params)
                     conn.execute("COMMIT")
-            except BaseException as exc:  # surfaced by the next flush()
-                self._writer_error = exc
-                try:
-                    conn.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass
-            for b in batch:
-                if isinstance(b, threading.Event):
-                    b.set()
+                    pending = []
+                    self._full_since = None
+                except BaseException as exc:
+                    if conn is not None:
+                        try:
+                            conn.execute("ROLLBACK")
+                        except sqlite3.Error:
+                            pass
+                    if not _is_disk_full(exc):
+                        self._writer_error = exc  # surfaced by the next flush()
+                        pending = []
+                    elif self._full_since is None:
+                        self._full_since = time.monotonic()
+                    elif (
+                        waiters
+                        and time.monotonic() - max(self._full_since, waiting_since)
+                        > self.full_disk_wait
+                    ):
+                        self._writer_error = StoreError(
+                            f"the disk holding {self.path} stayed full: {len(pending)} "
+                            "changes to the execution store were not written",
+                            hint="free some space; the unfinished execution is marked "
+                            "KILLED when the kflow home is next opened",
+                        )
+                        pending = []
+                        self._full_since = None
+            if not pending:
+                for w in waiters:
+                    w.set()
+                waiters = []
+            for _ in items:
                 self._queue.task_done()
-            if stop:
-                conn.close()
+            if stop and not pending:
+                if conn is not None:
+                    conn.close()
                 return
 
     def _enqueue(self, sql: str, params: tuple[Any, ...]) -> None:
+        if self.read_only:
+            raise StoreError(
+                f"the kflow home {self.path.parent} is read-only: nothing can be recorded",
+                hint="run flows with KFLOW_HOME pointing to a writable directory",
+            )
         self._ensure_writer()
         self._queue.put((sql, params))
 
@@ -189,21 +484,28 @@ class SQLiteStore(ExecutionStore):
         done.wait()
         if self._writer_error is not None:
             err, self._writer_error = self._writer_error, None
-            raise KflowError(f"cannot write to the execution store {self.path}: {err}")
+            if isinstance(err, KflowError):
+                raise err
+            raise StoreError(f"cannot write to the execution store {self.path}: {err}")
 
     def close(self) -> None:
-        if self._writer is not None:
-            self.flush()
-            self._queue.put(_STOP)
-            self._writer.join(timeout=10)
-            self._writer = None
-        self._read.close()
+        try:
+            if self._writer is not None:
+                self.flush()
+        finally:
+            if self._writer is not None:
+                self._queue.put(_STOP)
+                self._writer.join(timeout=10)
+                self._writer = None
+            self._read.close()
 
     # ----------------------------------------------------------------- writes
     def create_execution(self, execution: Execution, flow_source: str) -> None:
+        me = process.current()
         self._enqueue(
             "INSERT INTO executions (id, namespace, flow_id, state, start_date, end_date, "
-            "parent_id, flow_source, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "parent_id, flow_source, doc, host, pid, process_start) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 execution.id,
                 execution.namespace,
@@ -214,17 +516,25 @@ class SQLiteStore(ExecutionStore):
                 execution.parent_id,
                 flow_source,
                 json.dumps(execution.to_dict(with_taskruns=False), default=str),
+                me.host,
+                me.pid,
+                me.start,
             ),
         )
 
     def save_execution(self, execution: Execution) -> None:
         end = execution.state.end
+        me = process.current()  # whoever saves it runs it now (a resumed run changes hands)
         self._enqueue(
-            "UPDATE executions SET state = ?, end_date = ?, doc = ? WHERE id = ?",
+            "UPDATE executions SET state = ?, end_date = ?, doc = ?, host = ?, pid = ?, "
+            "process_start = ? WHERE id = ?",
             (
                 execution.state.current.value,
                 iso_instant(end) if end else None,
                 json.dumps(execution.to_dict(with_taskruns=False), default=str),
+                me.host,
+                me.pid,
+                me.start,
                 execution.id,
             ),
         )
@@ -354,7 +664,7 @@ class SQLiteStore(ExecutionStore):
             self._query(
                 "SELECT id, namespace, flow_id, state, start_date, end_date, parent_id "
                 f"FROM executions {clause} ORDER BY start_date DESC, rowid DESC LIMIT ?",
-                (*params, limit),
+                (*params, min(limit, _MAX_INT)),
             )
         )
 

@@ -76,10 +76,21 @@ def decrypt(value: dict[str, Any] | str) -> str:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     raw = value["value"] if isinstance(value, dict) else value
-    blob = base64.b64decode(raw)
+    key = _key()
     try:
-        return AESGCM(_key()).decrypt(blob[:12], blob[12:], None).decode("utf-8")
-    except InvalidTag as exc:
+        blob = base64.b64decode(raw, validate=True)
+        if len(blob) < 12 + 16:  # nonce + GCM tag
+            raise ValueError("too short")
+    except (TypeError, ValueError) as exc:
+        # a hand-written --context file, or a value encrypted by something else
+        raise KflowError(
+            f"cannot decrypt {str(raw)[:40]!r}: not a value kflow encrypted",
+            hint='an encrypted value is {"type": "io.kestra.datatype:aes_encrypted", '
+            '"value": <base64 of nonce + AES-GCM ciphertext>}',
+        ) from exc
+    try:
+        return AESGCM(key).decrypt(blob[:12], blob[12:], None).decode("utf-8")
+    except (InvalidTag, UnicodeDecodeError) as exc:
         raise KflowError(
             "cannot decrypt a stored secret: the encryption key changed",
             hint="use the KFLOW_ENCRYPTION_KEY (or encryption.key) that the run was made with",

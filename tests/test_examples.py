@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -26,8 +27,8 @@ def outputs_of(doc, task_id):
     return [r["outputs"] for r in doc["taskRunList"] if r["taskId"] == task_id]
 
 
-def evaluate(exec_id, expression):
-    proc = kflow_cli("eval", "--exec", exec_id, expression, cwd=EXAMPLES)
+def evaluate(exec_id, expression, *options):
+    proc = kflow_cli("eval", "--exec", exec_id, expression, *options, cwd=EXAMPLES)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout[:-1] if proc.stdout.endswith("\n") else proc.stdout
 
@@ -134,6 +135,12 @@ def test_encryped_output():
     vars_ = outputs_of(doc, "hello")[0]["vars"]
     assert vars_["plaintext"] == "plaintext_value"
     assert "my secret value" not in str(doc)
-    assert evaluate(doc["id"], "{{ outputs.hello['vars']['encrypted'] }}") == "my secret value"
+    # as Kestra's Debug Expression: the stored, encrypted form; --decrypt for the plaintext
+    shown = json.loads(evaluate(doc["id"], "{{ outputs.hello['vars']['encrypted'] }}"))
+    assert shown == outputs_of(doc, "hello")[0]["vars"]["encrypted"]
+    assert shown["type"] == "io.kestra.datatype:aes_encrypted"
+    assert evaluate(doc["id"], "{{ outputs.hello['vars']['encrypted'] }}", "--decrypt") == (
+        "my secret value"
+    )
     table = kflow_cli("outputs", doc["id"], cwd=EXAMPLES).stdout
     assert "my secret value" not in table

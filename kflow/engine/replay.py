@@ -1,17 +1,53 @@
-"""The expression context of a finished execution, rebuilt from the store (Debug Expression)."""
+"""The expression context of a finished execution, rebuilt from the store (Debug Expression).
+
+Kestra's Debug Expression builds this context without decrypting (``RunContextFactory.of(...,
+decryptVariables=false)``, tested by ``ExecutionControllerTest.evalKeepEncryptedValues``): a
+SECRET input, a SECRET flow output or a script's ``encryptedOutputs`` value renders as its
+stored ``{"type":"io.kestra.datatype:aes_encrypted","value":"..."}``. Tasks, which get the
+plaintext, are rendered by the executor, not from here.
+"""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from kflow.engine.context import Services, kestra_envs
-from kflow.engine.execution import Execution, iso_instant
-from kflow.engine.outputs import build_views, labels_view
+from kflow.engine.execution import Execution, TaskRun, iso_instant
+from kflow.engine.outputs import ancestors_of, deep_merge, labels_view, set_state, value_keys
+from kflow.secrets import decrypt_tree
 from kflow.storage.base import execution_prefix
 
 
-def execution_context(execution: Execution, flow_source: str, storage: Any, parent: Execution | None = None) -> dict[str, Any]:
-    """What ``{{ ... }}`` sees after the run: flow, execution, inputs, outputs, tasks, vars..."""
+def _views(runs: list[TaskRun], decrypt: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``outputs`` and ``tasks`` as :func:`kflow.engine.outputs.build_views` makes them, but
+    with encrypted values kept as stored unless ``decrypt``."""
+    by_id = {r.id: r for r in runs}
+    outputs: dict[str, Any] = {}
+    tasks: dict[str, Any] = {}
+    for run in runs:
+        if run.outputs is not None:
+            fragment: Any = decrypt_tree(run.outputs) if decrypt else copy.deepcopy(run.outputs)
+            for key in reversed(value_keys(run, ancestors_of(run, by_id))):
+                fragment = {key: fragment}
+            deep_merge(outputs, {run.task_id: fragment})
+        set_state(tasks, run)
+    return outputs, tasks
+
+
+def execution_context(
+    execution: Execution,
+    flow_source: str,
+    storage: Any,
+    parent: Execution | None = None,
+    *,
+    decrypt: bool = False,
+) -> dict[str, Any]:
+    """What ``{{ ... }}`` sees after the run: flow, execution, inputs, outputs, tasks, vars...
+
+    Encrypted values stay encrypted, as in Kestra's Debug Expression; ``decrypt=True``
+    (``kflow eval --decrypt``) gives their plaintext, as tasks saw it.
+    """
     from kflow.flow.inputs import input_context
     from kflow.flow.loader import parse_yaml
 
@@ -20,7 +56,7 @@ def execution_context(execution: Execution, flow_source: str, storage: Any, pare
     except Exception:  # noqa: BLE001 - the stored source parsed when it ran
         data = {}
     variables = data.get("variables") if isinstance(data, dict) else None
-    outputs, tasks = build_views(execution.task_runs)
+    outputs, tasks = _views(execution.task_runs, decrypt)
     labels = labels_view(execution.labels)
     prefixes = [execution_prefix(execution.namespace, execution.flow_id, execution.id)]
     if parent is not None:
@@ -32,13 +68,19 @@ def execution_context(execution: Execution, flow_source: str, storage: Any, pare
         "state": execution.state.current.value,
     }
     if execution.outputs:
-        exec_vars["outputs"] = execution.outputs
+        exec_vars["outputs"] = (
+            decrypt_tree(execution.outputs) if decrypt else copy.deepcopy(execution.outputs)
+        )
     ctx: dict[str, Any] = {
-        "flow": {"id": execution.flow_id, "namespace": execution.namespace, "revision": execution.flow_revision},
+        "flow": {
+            "id": execution.flow_id,
+            "namespace": execution.namespace,
+            "revision": execution.flow_revision,
+        },
         "execution": exec_vars,
         "outputs": outputs,
         "tasks": tasks,
-        "inputs": input_context(execution.inputs),
+        "inputs": input_context(execution.inputs) if decrypt else copy.deepcopy(execution.inputs),
         "vars": dict(variables) if isinstance(variables, dict) else {},
         "labels": labels,
         "envs": kestra_envs(),

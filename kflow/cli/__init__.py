@@ -125,14 +125,24 @@ def eval_(
         typer.Option("--context", help="A JSON or YAML mapping of variables."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    decrypt: Annotated[
+        bool,
+        typer.Option(
+            "--decrypt",
+            help="Show SECRET inputs and encrypted outputs in clear text (needs the key they were encrypted with).",
+        ),
+    ] = False,
 ) -> None:
     """Render an expression, like Kestra's Debug Expression.
+
+    As in Kestra, SECRET inputs and encrypted outputs stay encrypted
+    ({"type":"io.kestra.datatype:aes_encrypted","value":"..."}); --decrypt shows them.
 
     Example: kflow eval --exec last '{{ outputs.sample_json.value | jq(".data") | first }}'
     """
     from kflow.cli.inspect import eval_command
 
-    _guard(eval_command, expression, execution, context_file, as_json)
+    _guard(eval_command, expression, execution, context_file, as_json, decrypt)
 
 
 @app.command()

@@ -6,6 +6,8 @@ import sys
 from typing import Any
 
 DEBUG = False
+# Python frames allowed (Python's default is 1000): see run_app.
+RECURSION_LIMIT = 10_000
 
 
 def _console() -> Any:
@@ -74,9 +76,13 @@ def run_app(app: Any) -> None:
     """Run the Typer app, mapping KflowError to exit codes."""
     import signal
 
+    from kflow.cli.pipes import drop_stdout, flush_stdout
     from kflow.errors import KflowError
 
     signal.signal(signal.SIGTERM, _on_sigterm)
+    # flowables nest: the loader and the executor walk the task tree recursively (each
+    # level costs ~9 frames; the YAML parser itself stops at ~500 levels)
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
     try:
         app()
     except KflowError as exc:
@@ -86,6 +92,20 @@ def run_app(app: Any) -> None:
         sys.exit(143 if isinstance(exc, Terminated) else 130)
     except SystemExit:
         raise
+    except BrokenPipeError:  # stdout closed by its reader (`kflow logs last | head -1`)
+        drop_stdout()
+        sys.exit(1)
+    except RecursionError as exc:
+        if DEBUG:
+            raise
+        _console().print(
+            f"[bold red]error:[/] nested too deeply: kflow ran out of recursion depth ({exc})"
+        )
+        _console().print(
+            "[dim]hint: flatten the flow's nested tasks or subflows; if it is not deeply "
+            "nested, this is a kflow bug: run again with --debug and report it[/]"
+        )
+        sys.exit(2)
     except BaseException as exc:  # a bug: one line unless --debug
         if DEBUG:
             raise
@@ -94,3 +114,5 @@ def run_app(app: Any) -> None:
             "[dim]this is a kflow bug; run again with --debug for the traceback and report it[/]"
         )
         sys.exit(3)
+    finally:
+        flush_stdout()  # a closed pipe now, not "Exception ignored" at exit

@@ -6,7 +6,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -37,6 +37,9 @@ class Services:
 
     ``read()`` is limited to the current execution's files (and its parent's, for a
     subflow), as in Kestra.
+
+    ``on_secret`` receives every value ``secret()`` hands out, so that the runner masks it
+    in log lines (Kestra's ``RunContextLogger.usedSecret``); outside a run it is ``None``.
     """
 
     def __init__(
@@ -47,6 +50,7 @@ class Services:
         execution_id: str,
         allowed_prefixes: list[str],
         error_logs: Any = None,
+        on_secret: Callable[[str], None] | None = None,
     ) -> None:
         self.storage = storage
         self.namespace = namespace
@@ -54,6 +58,7 @@ class Services:
         self.execution_id = execution_id
         self.allowed_prefixes = allowed_prefixes
         self._error_logs = error_logs
+        self._on_secret = on_secret
 
     def _check(self, uri: str) -> None:
         path = uri_path(uri)
@@ -96,9 +101,16 @@ class Services:
                 hint=f"set the environment variable SECRET_{key} to the base64 of the value",
             )
         try:
-            return base64.b64decode(raw).decode("utf-8")
+            value = base64.b64decode(raw).decode("utf-8")
         except ValueError as exc:
             raise KflowError(f"SECRET_{key} is not valid base64") from exc
+        self.used_secret(value)
+        return value
+
+    def used_secret(self, value: str) -> None:
+        """Mark ``value`` as secret: log lines and error messages of the run mask it."""
+        if value and self._on_secret is not None:
+            self._on_secret(value)
 
     def kv(self, key: str, namespace: str | None = None, error_on_missing: bool = False) -> Any:
         raise KflowError("the kv() function needs a KV store, which kflow does not have yet")

@@ -2,23 +2,27 @@
 
 The executor makes every decision (states, flowables, retries, outputs); tasks only do
 their own work. Flowable tasks return a plan of child groups; groups run one after another
-or on a thread pool. Every task run is saved when it starts and when it ends.
+or on threads. Every task run is saved when it starts and when it ends.
+
+A run can be killed (:meth:`Executor.kill`; Ctrl-C or SIGTERM when run from the main
+thread): no task starts any more, running ones are told through ``ctx.cancelled`` (a
+script's whole process group is stopped), and everything unfinished ends KILLED.
 """
 
 from __future__ import annotations
 
 import random
+import sys
 import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kflow.durations import parse_duration
+from kflow.durations import duration_problem, parse_duration, wait_for
 from kflow.engine.context import Services, TaskRunContext, kestra_envs
 from kflow.engine.execution import Execution, StateHistory, TaskRun, iso_instant
 from kflow.engine.outputs import labels_view, merge_run, set_state, value_keys
@@ -34,6 +38,14 @@ from kflow.tasks.base import ChildGroup, FlowableTask, TaskResult
 MAX_SUBFLOW_DEPTH = 10
 MAX_POOL_THREADS = 64
 TIMEOUT_GRACE_SECONDS = 5.0
+# After Ctrl-C/SIGTERM, how long the main thread waits for the run to wind down (script
+# process groups get SIGTERM, then SIGKILL one second later) before it records the runs
+# still going as KILLED itself and lets kflow exit.
+KILL_WAIT_SECONDS = 1.5
+# Each nesting level of flowables costs about five Python frames in the executor and nine
+# in the YAML loader; Kestra has no nesting limit, and the YAML parser stops at about 500
+# levels. 10k frames stay far below the C stack of a thread (8 MB) on Python 3.11+.
+RECURSION_LIMIT = 10_000
 
 
 @dataclass(frozen=True)
@@ -49,6 +61,44 @@ class Event:
 
 
 EventCallback = Callable[[Event], None]
+
+
+def allow_deep_flows() -> None:
+    """Raise Python's recursion limit so that deeply nested flows load and run (the
+    loader and the executor walk the task tree recursively)."""
+    if sys.getrecursionlimit() < RECURSION_LIMIT:
+        sys.setrecursionlimit(RECURSION_LIMIT)
+
+
+class _KillSwitch:
+    """Stops one run and its subflows: pulled once, seen by every task run.
+
+    Task runs register their context while they run; pulling the switch sets each one's
+    ``cancelled`` event (a script's process group is then killed) and no new task starts.
+    Subflow executors share their parent's switch.
+    """
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.lock = threading.Lock()
+        self.contexts: set[TaskRunContext] = set()
+        self.executors: list[Executor] = []
+
+    def enter(self, ctx: TaskRunContext) -> None:
+        with self.lock:
+            self.contexts.add(ctx)
+            if self.event.is_set():
+                ctx.cancelled.set()
+
+    def leave(self, ctx: TaskRunContext) -> None:
+        with self.lock:
+            self.contexts.discard(ctx)
+
+    def pull(self) -> None:
+        with self.lock:
+            self.event.set()
+            for ctx in self.contexts:
+                ctx.cancelled.set()
 
 
 def truthy_string(text: Any) -> bool:
@@ -93,7 +143,7 @@ class Executor:
         self._background: list[threading.Thread] = []
         self._parent_prefix: str | None = None
         self._error_logs: list[dict[str, Any]] = []
-        self._active: set[TaskRunContext] = set()
+        self._kill = _KillSwitch()
 
     # ================================================================= creation
     def prepare(
@@ -194,6 +244,7 @@ class Executor:
                 execution.id,
                 prefixes,
                 error_logs=lambda: self._error_logs,
+                on_secret=self.add_secret,
             ),
         }
         if execution.trigger is not None:
@@ -211,57 +262,121 @@ class Executor:
 
     # ================================================================= running
     def run(self, execution: Execution | None = None) -> Execution:
-        """Run the prepared execution to its final state and return it."""
+        """Run the prepared execution to its final state and return it.
+
+        On the main thread the tasks run on a thread of their own and this one only waits:
+        Ctrl-C and SIGTERM (a ``KeyboardInterrupt`` raised here) then never land in the
+        middle of a task's bookkeeping. The run is stopped (:meth:`kill`), whatever still
+        runs is recorded KILLED, and the ``KeyboardInterrupt`` goes on to the caller.
+        """
         execution = execution or self.execution
         if execution is None:
             raise RuntimeError("prepare() first")
         self.execution = execution
+        allow_deep_flows()
+        if threading.current_thread() is not threading.main_thread():
+            return self._run(execution)
+        outcome: list[Execution | BaseException] = []
+        # an Event, not Thread.join(): a join interrupted by Ctrl-C wrongly marks the
+        # thread as stopped on Python 3.11 (bpo-45274), so a second join would not wait
+        done = threading.Event()
+
+        def walk() -> None:
+            try:
+                outcome.append(self._run(execution))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+                outcome.append(exc)
+            finally:
+                done.set()
+
+        threading.Thread(target=walk, name="kflow-run", daemon=True).start()
+        try:
+            done.wait()
+        except BaseException:
+            self._interrupted(done)
+            raise
+        result = outcome[0]
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def kill(self) -> None:
+        """Stop the run (and its subflows): running tasks are told to stop, a script's
+        whole process group is killed, no other task starts; they all end KILLED."""
+        self._kill.pull()
+
+    def _interrupted(self, done: threading.Event) -> None:
+        self.kill()
+        try:
+            done.wait(KILL_WAIT_SECONDS)
+        except KeyboardInterrupt:
+            pass  # a second Ctrl-C: stop waiting, record what is known
+        with self._kill.lock:
+            executors = list(self._kill.executors)
+        for executor in executors:
+            executor._mark_killed()
+        self.store.flush()
+
+    def _mark_killed(self) -> None:
+        """Record every run still going KILLED (its task may never report back)."""
+        execution = self.execution
+        if execution is None:
+            return
+        with self.lock:
+            for tr in execution.task_runs:
+                if not tr.state.current.terminal:
+                    tr.state.set(State.KILLED)
+                    self.store.save_taskrun(execution, tr)
+            if not execution.state.current.terminal:
+                execution.state.set(State.KILLED)
+                self.store.save_execution(execution)
+
+    def _run(self, execution: Execution) -> Execution:
+        with self._kill.lock:  # so that run() can record it KILLED if it never returns
+            self._kill.executors.append(self)
+        try:
+            return self._walk(execution)
+        finally:
+            with self._kill.lock:
+                self._kill.executors.remove(self)
+
+    def _walk(self, execution: Execution) -> Execution:
+        killed = self._kill.event
         self._build_base_context(execution)
         execution.state.set(State.RUNNING)
         self.store.save_execution(execution)
         self._emit(Event("execution", execution, depth=self.depth))
-        try:
-            main = self._run_sequence(self.flow.tasks, None, None, None, [])
-            main_state = guess_final_state(r.state.current for r in main)
-            if main_state in (State.FAILED, State.KILLED) and self.flow.errors:
-                self._run_sequence(self.flow.errors, None, None, None, [])
-            if self.flow.finally_:
-                self._run_sequence(self.flow.finally_, None, None, None, [])
-            final = main_state
-            for t in self._background:
-                t.join()
-            if self.flow.outputs:
-                try:
-                    execution.outputs = self._flow_outputs()
-                except KflowError as exc:
-                    execution.error = f"Failed to render output values: {exc.message}"
-                    self.log(None, "ERROR", execution.error)
-                    final = State.FAILED
-        except KeyboardInterrupt:
-            self._kill_running(execution)
-            execution.state.set(State.KILLED)
+        main = self._run_sequence(self.flow.tasks, None, None, None, [])
+        main_state = guess_final_state(r.state.current for r in main)
+        if main_state in (State.FAILED, State.KILLED) and self.flow.errors:
+            self._run_sequence(self.flow.errors, None, None, None, [])
+        if self.flow.finally_:
+            self._run_sequence(self.flow.finally_, None, None, None, [])
+        final = main_state
+        for t in self._background:
+            t.join()
+        if self.flow.outputs and not killed.is_set():
+            try:
+                execution.outputs = self._flow_outputs()
+            except KflowError as exc:
+                execution.error = self.mask(f"Failed to render output values: {exc.message}")
+                self.log(None, "ERROR", execution.error)
+                final = State.FAILED
+        if killed.is_set():
+            final = State.KILLED
+        with self.lock:
+            if execution.state.current.terminal:  # already recorded KILLED by run()
+                return execution
+            execution.state.set(final)
             self.store.save_execution(execution)
-            self.store.flush()
-            raise
-        execution.state.set(final)
-        self.store.save_execution(execution)
         self._emit(Event("execution", execution, depth=self.depth))
-        if self.flow.after_execution:
+        if self.flow.after_execution and not killed.is_set():
             self.base_context["execution"] = dict(
                 self.base_context["execution"], state=final.value, outputs=execution.outputs
             )
             self._run_sequence(self.flow.after_execution, None, None, None, [])
         self.store.flush()
         return execution
-
-    def _kill_running(self, execution: Execution) -> None:
-        with self.lock:
-            for ctx in self._active:
-                ctx.cancelled.set()
-            for tr in execution.task_runs:
-                if not tr.state.current.terminal:
-                    tr.state.set(State.KILLED)
-                    self.store.save_taskrun(execution, tr)
 
     def _flow_outputs(self) -> dict[str, Any]:
         from kflow import expr
@@ -288,9 +403,12 @@ class Executor:
     ) -> list[TaskRun]:
         """Run tasks one after another; a FAILED or KILLED run stops the sequence."""
         runs: list[TaskRun] = []
+        killed = self._kill.event
         for spec in specs:
             if spec.disabled:
                 continue
+            if killed.is_set():  # no task starts once the run is killed
+                break
             run = self._run_task(spec, parent, value, iteration, ancestors)
             runs.append(run)
             if run.state.current in (State.FAILED, State.KILLED):
@@ -332,8 +450,7 @@ class Executor:
         assert ex is not None
         tr = self._new_taskrun(spec, parent, value, iteration)
         ctx = TaskRunContext(self, spec, tr, ancestors)
-        with self.lock:
-            self._active.add(ctx)
+        self._kill.enter(ctx)
         try:
             if spec.run_if is not MISSING:
                 try:
@@ -349,13 +466,14 @@ class Executor:
                 state, outputs, error = self._run_flowable(spec, tr, ctx, ancestors)
             else:
                 state, outputs, error = self._run_runnable(spec, tr, ctx)
+            if state is State.FAILED and self._kill.event.is_set():
+                state = State.KILLED  # stopped by the kill, not a failure of its own
             state = apply_allowances(state, spec.allow_failure, spec.allow_warning)
             return self._finish(
                 tr, ancestors, state, outputs, error, merged=spec.task_class.flowable
             )
         finally:
-            with self.lock:
-                self._active.discard(ctx)
+            self._kill.leave(ctx)
             ctx.cleanup()
 
     def _finish(
@@ -374,9 +492,11 @@ class Executor:
         if outputs is not None:
             tr.outputs = outputs
         if error is not None:
-            tr.error = error
+            tr.error = error = self.mask(error)
             self.log(tr, "ERROR", error)
         with self.lock:
+            if tr.state.current.terminal:  # recorded KILLED by run() while it still ran
+                return tr
             if tr.outputs is not None and not merged:
                 merge_run(self.outputs_view, tr.task_id, value_keys(tr, ancestors), tr.outputs)
             tr.state.set(state)
@@ -405,7 +525,8 @@ class Executor:
                 return State.FAILED, None, f"timeout: {exc.message}"
             timeout = parse_duration(str(rendered))
             if timeout is None:
-                return State.FAILED, None, f"timeout {rendered!r} is not an ISO-8601 duration such as PT30S"
+                problem = duration_problem(str(rendered))
+                return State.FAILED, None, f"timeout {rendered!r} {problem}: write it like PT30S"
         attempt = 0
         while True:
             attempt += 1
@@ -424,10 +545,12 @@ class Executor:
             self.log(tr, "WARN", f"attempt {attempt} failed ({error}); retrying in {delay:g}s")
             tr.state.set(State.RETRYING)
             self.store.save_taskrun(self.execution, tr)  # type: ignore[arg-type]
-            if ctx.cancelled.wait(delay):
+            if wait_for(ctx.cancelled, delay):
+                break
+            ctx.cancelled.clear()  # set by a timeout of the attempt that failed
+            if self._kill.event.is_set():  # killed just before the clear
                 break
             tr.state.set(State.RUNNING)
-            ctx.cancelled.clear()
         if state is State.SUCCESS and attempt > 1 and retry.get("warningOnRetry"):
             state = State.WARNING
         return state, outputs, error
@@ -448,7 +571,7 @@ class Executor:
         else:
             worker = threading.Thread(target=call, name=f"task-{ctx.task_id}", daemon=True)
             worker.start()
-            worker.join(timeout)
+            worker.join(min(timeout, threading.TIMEOUT_MAX))  # longer: never times out
             if worker.is_alive():
                 ctx.cancelled.set()
                 worker.join(TIMEOUT_GRACE_SECONDS)
@@ -527,25 +650,49 @@ class Executor:
                 runs.extend(group_runs)
                 if any(r.state.current in (State.FAILED, State.KILLED) for r in group_runs):
                     break
+                if self._kill.event.is_set():
+                    break
             return runs
         workers = len(groups) if concurrency <= 0 else min(concurrency, len(groups))
         workers = max(1, min(workers, MAX_POOL_THREADS))
         failed = threading.Event()
+        killed = self._kill.event
         results: list[list[TaskRun]] = [[] for _ in groups]
+        errors: list[tuple[int, BaseException]] = []
+        pending = iter(enumerate(groups))
+        take = threading.Lock()
 
-        def guarded(i: int, group: ChildGroup) -> None:
-            # with a limit, no new group starts after a failure; without one (0), every
-            # group was created at once, as Kestra creates them all
-            if failed.is_set() and concurrency > 0:
-                return
-            results[i] = run_group(i, group)
-            if any(r.state.current in (State.FAILED, State.KILLED) for r in results[i]):
-                failed.set()
+        def work() -> None:
+            while True:
+                with take:
+                    item = next(pending, None)
+                if item is None or killed.is_set():
+                    return
+                i, group = item
+                # with a limit, no new group starts after a failure; without one (0), every
+                # group was created at once, as Kestra creates them all
+                if failed.is_set() and concurrency > 0:
+                    continue
+                try:
+                    results[i] = run_group(i, group)
+                except BaseException as exc:  # noqa: BLE001 - raised by the caller below
+                    errors.append((i, exc))
+                    continue
+                if any(r.state.current in (State.FAILED, State.KILLED) for r in results[i]):
+                    failed.set()
 
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kflow-group") as pool:
-            futures = [pool.submit(guarded, i, g) for i, g in enumerate(groups)]
-            for f in futures:
-                f.result()
+        # Daemon threads rather than a ThreadPoolExecutor, whose workers the interpreter
+        # joins at exit: a task that ignores a kill must not keep kflow from exiting.
+        threads = [
+            threading.Thread(target=work, name=f"kflow-group-{n}", daemon=True)
+            for n in range(workers)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            raise min(errors, key=lambda e: e[0])[1]
         return [r for group_runs in results for r in group_runs]
 
     # ----------------------------------------------------------------- subflows
@@ -581,6 +728,7 @@ class Executor:
             secrets=self.secrets,
         )
         child._parent_prefix = execution_prefix(parent.namespace, parent.flow_id, parent.id)
+        child._kill = self._kill  # killing the parent kills its subflows
         trigger = {
             "id": ctx.task_id,
             "type": "io.kestra.plugin.core.flow.Subflow",
@@ -620,7 +768,10 @@ class Executor:
                 self.secrets.add(value)
 
     def mask(self, text: str) -> str:
-        for secret in self.secrets:
+        """``text`` with every SECRET input and ``secret()`` value shown as ``******``."""
+        with self.lock:  # tasks on other threads may add secrets meanwhile
+            secrets = sorted(self.secrets, key=len, reverse=True)  # "abcdef" before "abc"
+        for secret in secrets:
             if secret in text:
                 text = text.replace(secret, MASK)
         return text
@@ -648,8 +799,18 @@ class Executor:
         self._emit(Event("log", ex, tr, level=level, message=message, depth=self.depth))
 
     def _emit(self, event: Event) -> None:
-        if self.on_event is not None:
-            self.on_event(event)
+        observer = self.on_event
+        if observer is None:
+            return
+        try:
+            observer(event)
+        except Exception as exc:  # noqa: BLE001 - a display never changes a result
+            # e.g. a closed stdout: the run goes on to its real end, unobserved
+            with self.lock:
+                first = self.on_event is not None
+                self.on_event = None
+            if first and not isinstance(exc, BrokenPipeError):
+                self.log(None, "WARN", f"progress display stopped: {type(exc).__name__}: {exc}")
 
 
 def _correlation(parent: Execution | None) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kflow.durations import parse_duration
+from kflow.durations import duration_problem, parse_duration, wait_for
 from kflow.errors import TaskError
 from kflow.tasks.base import Prop, RunContext, Task
 
@@ -17,8 +17,12 @@ class Sleep(Task):
     def run(self, ctx: RunContext) -> dict[str, Any]:
         raw = ctx.render(self.prop("duration"))
         seconds = parse_duration(str(raw))
-        if seconds is None or seconds < 0:
-            raise TaskError(f"'duration' {raw!r} is not an ISO-8601 duration such as PT5S")
-        if ctx.cancelled.wait(seconds):
+        if seconds is None:
+            raise TaskError(
+                f"'duration' {raw!r} {duration_problem(str(raw))}: write it like PT5S or PT1H30M"
+            )
+        if seconds < 0:
+            raise TaskError(f"'duration' {raw!r} is negative: write it like PT5S or PT1H30M")
+        if wait_for(ctx.cancelled, seconds):
             raise TaskError("sleep interrupted")
         return {}

@@ -11,6 +11,8 @@ import builtins
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from kflow.notices import Notice
+
 if TYPE_CHECKING:
     from kflow.tasks.base import Task
 
@@ -115,7 +117,10 @@ class OutputSpec:
 
 @dataclass(frozen=True)
 class Flow:
-    """A validated flow. ``source`` is the YAML text, kept with each execution."""
+    """A validated flow. ``source`` is the YAML text, kept with each execution.
+
+    ``warnings`` are what the validator accepted but wants the user to know (keys with no
+    local meaning, such as ``triggers``): the CLI prints them, the engine never does."""
 
     id: str
     namespace: str
@@ -133,6 +138,7 @@ class Flow:
     retry: dict[str, Any] | None = None
     path: str | None = None
     source: str = field(default="", repr=False)
+    warnings: tuple[Notice, ...] = field(default=(), compare=False, repr=False)
 
     def all_tasks(self) -> list[TaskSpec]:
         """Every task spec of the flow, depth first."""

@@ -6,17 +6,28 @@ is refused before anything runs.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import gc
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from kflow.errors import FlowSyntaxError, FlowValidationError, KflowError
 from kflow.flow.loader import LineDict, LineList, parse_yaml, read_flow_text
 from kflow.flow.model import MISSING, Flow, InputSpec, Location, OutputSpec, TaskSpec
+from kflow.notices import Notice
 from kflow.tasks import base as registry
-from kflow.tasks.base import COMMON_PROPERTIES, FLOWABLE_PROPERTIES, Prop
+from kflow.tasks.base import (
+    COMMON_PROPERTIES,
+    FLOWABLE_PROPERTIES,
+    IGNORED_TASK_PROPERTIES,
+    Prop,
+    SubKey,
+    Task,
+)
 
 FLOW_ID_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$")
 NAMESPACE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
@@ -30,6 +41,25 @@ FLOW_KEYS = {
     "deleted", "tenantId", "workerGroup",
 }  # fmt: skip
 
+# Flow keys Kestra honours that have no meaning for a local run: the flow still runs, with
+# a warning saying so (kflow.notices).
+IGNORED_FLOW_KEYS: Mapping[str, str] = {
+    "triggers": "kflow runs a flow when you call 'kflow run': schedules, webhooks and flow "
+    "triggers never fire",
+    "concurrency": "kflow does not limit concurrent executions: each 'kflow run' starts one",
+    "sla": "kflow does not check SLAs",
+    "workerGroup": "worker groups (Kestra Enterprise) have no local meaning: every task runs "
+    "on this machine",
+    "listeners": "listeners are deprecated (removed in Kestra 1.x) and kflow does not run them",
+    "tenantId": "tenants (Kestra Enterprise) have no local meaning",
+    "deleted": "the Kestra server sets it; kflow ignores it",
+}
+
+_EXTEND_HINT = (
+    "'extend' is blueprint catalog metadata (title, description, tags), not a flow property; "
+    "Kestra refuses it too: remove the 'extend:' block"
+)
+
 
 class _Collector:
     """Gathers problems with their location so that one run reports all of them."""
@@ -37,18 +67,28 @@ class _Collector:
     def __init__(self, path: str | None) -> None:
         self.path = path
         self.problems: list[KflowError] = []
+        self.warnings: list[Notice] = []
         self.plugin_defaults: list[dict[str, Any]] = []
 
-    def add(self, message: str, where: Any = None, key: Any = None, hint: str | None = None) -> None:
-        line = column = None
+    def warn(self, message: str, where: Any = None, key: Any = None, hint: str | None = None,
+             code: str = "ignored-key") -> None:  # fmt: skip
+        """Record a warning: the flow stays valid (see kflow.notices)."""
+        line, column = self._position(where, key)
+        self.warnings.append(
+            Notice(message, path=self.path, line=line, column=column, hint=hint, code=code)
+        )
+
+    def _position(self, where: Any, key: Any) -> tuple[int | None, int | None]:
         if isinstance(where, LineDict):
-            line, column = where.mark(key) if key is not None else (where.line, where.column)
-        elif isinstance(where, (LineList,)):
-            line, column = where.line, where.column
-        elif isinstance(where, Location):
-            line, column = where.line, where.column
-        elif isinstance(where, tuple):
-            line, column = where
+            return where.mark(key) if key is not None else (where.line, where.column)
+        if isinstance(where, (LineList, Location)):
+            return where.line, where.column
+        if isinstance(where, tuple):
+            return where
+        return None, None
+
+    def add(self, message: str, where: Any = None, key: Any = None, hint: str | None = None) -> None:
+        line, column = self._position(where, key)
         self.problems.append(
             KflowError(message, path=self.path, line=line, column=column, hint=hint)
         )
@@ -60,17 +100,72 @@ class _Collector:
         return Location(self.path)
 
 
-def _close(name: str, candidates: Iterable[str]) -> str:
+def _close(name: str, candidates: Iterable[str], cutoff: float = 0.75) -> str:
+    """Names really close to ``name`` (a typo, another case), or "": a suggestion must help,
+    so unrelated names are never offered."""
     cands = list(candidates)
-    matches = difflib.get_close_matches(name, cands, n=3, cutoff=0.6)
-    if not matches:
-        # compare on the short class name too (Retrun → io.kestra.plugin.core.debug.Return)
-        short = {c.rsplit(".", 1)[-1]: c for c in cands}
-        matches = [
-            short[m]
-            for m in difflib.get_close_matches(name.rsplit(".", 1)[-1], list(short), n=3, cutoff=0.7)
-        ]
-    return ", ".join(matches)
+    folded = [c for c in cands if c.lower() == name.lower()]
+    if folded:
+        return folded[0]
+    return ", ".join(difflib.get_close_matches(name, cands, n=3, cutoff=cutoff))
+
+
+# Kestra plugin repositories that hold several plugins: plugin-jdbc-postgres provides
+# io.kestra.plugin.jdbc.postgresql.*, plugin-scripts-node io.kestra.plugin.scripts.node.*...
+_PLUGIN_FAMILIES = frozenset({"jdbc", "scripts", "gcp", "aws", "azure", "notifications"})
+
+
+def _plugin_group(type_name: str) -> str:
+    """The plugin a task type comes from: ``io.kestra.plugin.core`` for the core tasks,
+    ``io.kestra.plugin.jdbc.postgresql``, ``io.kestra.plugin.airbyte``..., else its package."""
+    parts = type_name.split(".")
+    if parts[:3] == ["io", "kestra", "core"]:
+        return "io.kestra.plugin.core"  # the legacy core names
+    if parts[:3] == ["io", "kestra", "plugin"] and len(parts) > 4:
+        size = 5 if parts[3] in _PLUGIN_FAMILIES and len(parts) > 5 else 4
+        return ".".join(parts[:size])
+    return ".".join(parts[:-1])
+
+
+def _close_type(name: str, known: Iterable[str]) -> str:
+    """Known types that look like a typo of ``name``: same package and a close class name,
+    or the same class name in another package of the same plugin (core.flow.Log → core.log.Log)."""
+    package, _, short = name.rpartition(".")
+    group = _plugin_group(name)
+    found: list[str] = []
+    same_name: set[str] = set()
+    for cand in known:
+        c_package, _, c_short = cand.rpartition(".")
+        if (
+            c_package.lower() == package.lower()
+            or difflib.SequenceMatcher(None, c_package, package).ratio() >= 0.95
+        ):
+            if (
+                c_short.lower() == short.lower()
+                or difflib.SequenceMatcher(None, c_short.lower(), short.lower()).ratio() >= 0.8
+            ):
+                found.append(cand)
+        elif c_short.lower() == short.lower() and _plugin_group(cand) == group:
+            same_name.add(registry.canonical_type(cand))  # an alias is the same type
+    matches = {registry.canonical_type(m) for m in found} or (
+        same_name if len(same_name) == 1 else set()
+    )
+    return ", ".join(sorted(matches)[:3])
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Loading a big flow allocates hundreds of thousands of objects that all stay alive;
+    CPython's collector would walk the whole growing heap again and again (2/3 of the time
+    of a 50,000-task flow, and growing faster than the flow). Nothing allocated here forms
+    cycles worth collecting, so the collector waits until the flow is built."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def load_flow(path: str | Path, *, check_templates: bool = False) -> Flow:
@@ -85,6 +180,11 @@ def parse_flow(text: str, path: str | None = None, *, check_templates: bool = Fa
     ``check_templates`` also parses every template a run would render (``kflow validate``).
     Kestra itself accepts such a flow and fails the task when it renders, so ``kflow run``
     does not refuse it: the task fails at run time, as in Kestra."""
+    with _gc_paused():
+        return _parse_flow(text, path, check_templates)
+
+
+def _parse_flow(text: str, path: str | None, check_templates: bool) -> Flow:
     data = parse_yaml(text, path)
     if data is None:
         raise FlowSyntaxError(
@@ -114,12 +214,15 @@ def parse_flow(text: str, path: str | None = None, *, check_templates: bool = Fa
             hint=first.hint,
         )
     assert flow is not None
-    return flow
+    return dataclasses.replace(flow, warnings=tuple(col.warnings)) if col.warnings else flow
 
 
 def _build_flow(data: Any, text: str, path: str | None, col: _Collector) -> Flow | None:
     for key in data:
-        if key not in FLOW_KEYS:
+        if key == "extend":
+            col.add("'extend' is not a flow property (blueprint metadata)", data, key,
+                    hint=_EXTEND_HINT)  # fmt: skip
+        elif key not in FLOW_KEYS:
             close = _close(str(key), FLOW_KEYS)
             col.add(
                 f"unknown flow property '{key}'",
@@ -127,6 +230,9 @@ def _build_flow(data: Any, text: str, path: str | None, col: _Collector) -> Flow
                 key,
                 hint=f"did you mean {close}?" if close else "remove it",
             )
+        elif key in IGNORED_FLOW_KEYS and data[key] not in (None, False):  # false: no effect
+            col.warn(f"'{key}' is ignored: {IGNORED_FLOW_KEYS[key]}", data, key)
+    _check_flow_checks(data, col)
     fid = data.get("id")
     ns = data.get("namespace")
     if fid is None:
@@ -190,6 +296,32 @@ def _build_flow(data: Any, text: str, path: str | None, col: _Collector) -> Flow
         path=path,
         source=text,
     )
+
+
+def _check_flow_checks(data: LineDict, col: _Collector) -> None:
+    """Flow ``checks`` (Kestra 1.x) may block or fail an execution before it starts: kflow
+    does not evaluate them, so it refuses them, unless every check only shows a message
+    (``behavior: CREATE_EXECUTION``), which is a warning."""
+    checks = data.get("checks")
+    if checks is None:
+        return
+    items = checks if isinstance(checks, list) else [checks]
+    blocking = [
+        c for c in items
+        if not (isinstance(c, dict) and str(c.get("behavior", "")).upper() == "CREATE_EXECUTION")
+    ]  # fmt: skip
+    if blocking:
+        col.add(
+            "flow 'checks' are not supported by kflow: they may block or fail an execution "
+            "and kflow does not evaluate them",
+            data,
+            "checks",
+            hint="remove 'checks', or enforce the rule in a first task "
+            "(io.kestra.plugin.core.execution.Fail with a 'condition')",
+        )
+    else:
+        col.warn("'checks' are ignored: kflow does not evaluate them (they only show a "
+                 "message in Kestra's UI, behavior CREATE_EXECUTION)", data, "checks")  # fmt: skip
 
 
 # Task properties Kestra never renders (or that hold tasks): not checked as templates.
@@ -499,21 +631,16 @@ def _task(raw: Any, parent: Any, col: _Collector, seen: dict[str, Location]) -> 
         col.add(f"{label}: {exc.message}", raw, "type", hint=exc.hint)
         return None
     if cls is None:
-        close = _close(ttype, registry.known_types())
-        col.add(
-            f"{label} has an unknown type {ttype}",
-            raw,
-            "type",
-            hint=(f"did you mean {close}?" if close else "kflow does not support this task type")
-            + " (run 'kflow plugins' to list the supported types)",
-        )
+        message, hint = _unknown_type(ttype)
+        col.add(f"{label} {message}", raw, "type", hint=hint)
         return None
 
+    for key, reason in IGNORED_TASK_PROPERTIES.items():
+        if raw.get(key) not in (None, False):  # as written: not once per pluginDefaults
+            col.warn(f"{label}: '{key}' is ignored: {reason}", raw, key)
     if col.plugin_defaults:
         raw = _with_defaults(raw, {ttype, cls.type}, col.plugin_defaults)
-    allowed = set(COMMON_PROPERTIES) | set(cls.properties)
-    if cls.flowable:
-        allowed |= FLOWABLE_PROPERTIES
+    allowed = _allowed_properties(cls)
     for key in raw:
         if key not in allowed:
             close = _close(str(key), allowed - {"id", "type"})
@@ -525,6 +652,7 @@ def _task(raw: Any, parent: Any, col: _Collector, seen: dict[str, Location]) -> 
             )
             ok = False
     props: dict[str, Any] = {}
+    problems_before = len(col.problems)
     for name, decl in cls.properties.items():
         if name not in raw:
             if decl.required:
@@ -538,6 +666,8 @@ def _task(raw: Any, parent: Any, col: _Collector, seen: dict[str, Location]) -> 
             continue
         value = raw[name]
         checked = _check_prop(label, name, decl, value, raw, col, seen)
+        if checked is not _BAD and not _check_declared(label, name, decl, value, raw, col):
+            checked = _BAD
         if checked is _BAD:
             ok = False
         else:
@@ -590,9 +720,82 @@ def _task(raw: Any, parent: Any, col: _Collector, seen: dict[str, Location]) -> 
         raw=raw,  # a LineDict: keeps each property's position
         location=col.location(raw, "id"),
     )
-    for problem in cls.check(spec):
-        col.add(f"{label}: {problem}", raw)
+    if len(col.problems) == problems_before:
+        # a child task already reported is not also "'tasks' must not be empty" here
+        for problem in cls.check(spec):
+            col.add(f"{label}: {problem}", raw)
     return spec
+
+
+_ALLOWED: dict[type[Task], frozenset[str]] = {}
+
+
+def _allowed_properties(cls: type[Task]) -> frozenset[str]:
+    """Every property a task of ``cls`` may have (computed once per class)."""
+    allowed = _ALLOWED.get(cls)
+    if allowed is None:
+        names = set(COMMON_PROPERTIES) | set(cls.properties)
+        if cls.flowable:
+            names |= FLOWABLE_PROPERTIES
+        allowed = _ALLOWED[cls] = frozenset(names)
+    return allowed
+
+
+def _unknown_type(ttype: str) -> tuple[str, str]:
+    """The message and hint for a type no installed plugin provides: a typo of a known type,
+    a core task kflow does not implement, or a plugin kflow does not ship."""
+    known = registry.known_types()
+    close = _close_type(ttype, known)
+    listing = "run 'kflow plugins' to list the supported types"
+    if close:
+        return f"has an unknown type {ttype}", f"did you mean {close}? ({listing})"
+    group = _plugin_group(ttype)
+    if group == "io.kestra.plugin.core":
+        return (f"has type {ttype}, a Kestra core task kflow does not implement",
+                f"{listing}; remove the task or run the flow in Kestra")  # fmt: skip
+    if group.startswith("io.kestra."):
+        return (f"has type {ttype}, from the Kestra plugin {group}, which kflow does not ship",
+                "kflow runs the core tasks, HTTP, shell and Python scripts and DuckDB queries; "
+                f"a kflow plugin package can add others ({listing})")  # fmt: skip
+    return (f"has an unknown type {ttype}: no installed kflow plugin provides it",
+            f"install the kflow plugin that provides it ({listing})")  # fmt: skip
+
+
+def _check_declared(
+    label: str, name: str, decl: Prop | SubKey, value: Any, owner: Any, col: _Collector
+) -> bool:
+    """What the declaration says kflow refuses, ignores or expects inside a mapping
+    (HTTP ``options``); False when the value is refused."""
+    if value is None:
+        return True
+    if decl.refused and decl.allowed is None:
+        col.add(f"{label}: '{name}' is not supported by kflow: {decl.refused}", owner,
+                name.rsplit(".", 1)[-1], hint=f"remove '{name}'")  # fmt: skip
+        return False
+    if (
+        decl.allowed is not None
+        and isinstance(value, str)
+        and not _is_template(value)
+        and value.strip().upper() not in decl.allowed
+    ):
+        col.add(f"{label}: {name} {value!r} is not supported by kflow: {decl.refused}", owner,
+                name.rsplit(".", 1)[-1], hint=f"use {' or '.join(decl.allowed)}")  # fmt: skip
+        return False
+    if decl.ignored:
+        col.warn(f"{label}: '{name}' is ignored: {decl.ignored}", owner, name.rsplit(".", 1)[-1])
+    ok = True
+    if decl.keys is not None and isinstance(value, dict):
+        for key, item in value.items():
+            sub = decl.keys.get(key)
+            if sub is None:
+                close = _close(str(key), decl.keys)
+                col.add(f"{label}: unknown key '{key}' in '{name}'", value, key,
+                        hint=f"did you mean '{close}'?" if close
+                        else f"'{name}' accepts {', '.join(decl.keys)}")  # fmt: skip
+                ok = False
+            elif not _check_declared(label, f"{name}.{key}", sub, item, value, col):
+                ok = False
+    return ok
 
 
 _BAD = object()
@@ -627,13 +830,13 @@ def _is_template(value: Any) -> bool:
 
 def _check_duration(label: str, key: str, value: Any, where: Any, col: _Collector) -> bool:
     """A literal (non-template) duration must parse as Java's Duration does."""
-    from kflow.durations import parse_duration
+    from kflow.durations import duration_problem, parse_duration
 
     if value is None or _is_template(value):
         return True
     if parse_duration(str(value)) is None:
         col.add(
-            f"{label}: '{key}' {value!r} is not an ISO-8601 duration",
+            f"{label}: '{key}' {value!r} {duration_problem(str(value))}",
             where,
             key,
             hint="write durations like PT30S, PT5M, PT1H30M or P1D",

@@ -54,6 +54,34 @@ COMMON_PROPERTIES = frozenset(
 # Extra properties every flowable task accepts (handled by the executor).
 FLOWABLE_PROPERTIES = frozenset({"errors", "finally"})
 
+# Common properties that Kestra honours and kflow accepts without acting on them: a flow
+# using them still runs, with a warning (``kflow.notices``) saying why it makes no difference.
+IGNORED_TASK_PROPERTIES: Mapping[str, str] = {
+    "workerGroup": "worker groups (Kestra Enterprise) have no local meaning: "
+    "every task runs on this machine",
+    "logToFile": "kflow keeps every log line in its execution store "
+    "(read them with 'kflow logs'); no log file is written",
+    "version": "kflow ships one implementation of each task type; the plugin version "
+    "is not selectable",
+}
+
+
+@dataclass(frozen=True)
+class SubKey:
+    """A key of a map property (HTTP ``options``, ``options.auth``...), honoured by the task
+    unless it says otherwise.
+
+    ``refused`` says why kflow refuses the key at load (it would change the result and kflow
+    does not honour it); with ``allowed``, only literal values outside ``allowed`` are
+    refused (expressions are checked when they render). ``ignored`` says why the key has no
+    local effect (a warning). ``keys`` declares a nested mapping.
+    """
+
+    refused: str = ""
+    ignored: str = ""
+    allowed: tuple[str, ...] | None = None
+    keys: Mapping[str, SubKey] | None = None
+
 
 @dataclass(frozen=True)
 class Prop:
@@ -62,12 +90,19 @@ class Prop:
     ``kind`` drives load-time checks: ``any``, ``string``, ``bool``, ``int``, ``number``,
     ``list``, ``map``, ``duration``, ``tasks`` (a list of tasks), ``cases`` (a map of task
     lists). Strings may always be expressions, so only literals of the wrong kind are refused.
+
+    ``refused``/``allowed``/``ignored`` work as in :class:`SubKey`, for the whole property;
+    ``keys`` declares the keys a ``map`` property accepts (others are refused by name).
     """
 
     required: bool = False
     default: Any = None
     kind: str = "any"
     doc: str = ""
+    refused: str = ""
+    ignored: str = ""
+    allowed: tuple[str, ...] | None = None
+    keys: Mapping[str, SubKey] | None = None
 
 
 @dataclass

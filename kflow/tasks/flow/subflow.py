@@ -17,14 +17,19 @@ class Subflow(Task):
     properties = {
         "namespace": Prop(required=True, kind="string"),
         "flowId": Prop(required=True, kind="string"),
-        "revision": Prop(kind="int"),
+        "revision": Prop(
+            kind="int",
+            ignored="kflow runs the subflow's file as it is now (flows have no revisions locally)",
+        ),
         "inputs": Prop(kind="map"),
         "labels": Prop(),
         "wait": Prop(default=True, kind="bool"),
         "transmitFailed": Prop(default=True, kind="bool"),
         "inheritLabels": Prop(default=False, kind="bool"),
         "outputs": Prop(kind="map"),
-        "scheduleDate": Prop(kind="string"),
+        "scheduleDate": Prop(
+            kind="string", ignored="kflow starts the subflow execution at once, not at that date"
+        ),
     }
 
     def run(self, ctx: RunContext) -> TaskResult:

@@ -6,13 +6,17 @@ from typing import Any
 
 from kflow.errors import TaskError
 from kflow.tasks.base import RunContext, Task
-from kflow.tasks.http.common import HTTP_PROPERTIES, allow_failed, header_lists, send
+from kflow.tasks.http.common import HTTP_PROPERTIES, check_http, header_lists, send, status_allowed
 
 
 class Request(Task):
     type = "io.kestra.plugin.core.http.Request"
     aliases = ("io.kestra.plugin.fs.http.Request",)
     properties = HTTP_PROPERTIES
+
+    @classmethod
+    def check(cls, spec: Any) -> list[str]:
+        return check_http(spec)
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         response, uri = send(ctx, self.spec.props)
@@ -30,7 +34,7 @@ class Request(Task):
                 outputs["encryptedBody"] = encrypt(body)
             else:
                 outputs["body"] = body
-        if code >= 400 and not allow_failed(ctx, self.spec.props):
+        if not status_allowed(ctx, self.spec.props, code):
             raise TaskError(
                 f"Failed http request with response code '{code}' for {uri}",
                 outputs=outputs,

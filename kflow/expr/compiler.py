@@ -45,6 +45,70 @@ _WRAPPED = {
 }
 
 
+# chains longer than this are laid out flat (see flatten); shorter ones keep the nested
+# calls, which read better in generated code and cost one name binding less per step
+CHAIN_LIMIT = 16
+
+
+def _spine(node: nodes.Node) -> str | None:
+    """The field of ``node`` that is evaluated first and eagerly, through which a chain runs
+    (``left`` of ``a ~ b``, ``node`` of ``x | f``); None for an escape hatch (``??``,
+    ``| default``, ``is defined``), whose operand must stay inside its guard."""
+    if isinstance(node, k.KBinary | k.KAnd | k.KOr):
+        return "left"
+    if isinstance(node, k.KGetAttr | k.KGetItem | k.KNot | k.KUnary):
+        return "node"
+    if isinstance(node, k.KFilter):
+        return None if node.name == "default" else "node"
+    if isinstance(node, k.KTest):
+        return None if node.name == "defined" else "node"
+    return None
+
+
+def _linearize(top: nodes.Node) -> nodes.Node:
+    chain: list[tuple[nodes.Node, str]] = []
+    node = top
+    while (field := _spine(node)) is not None:
+        chain.append((node, field))
+        node = getattr(node, field)
+    if len(chain) <= max(CHAIN_LIMIT, 1) or isinstance(node, k.KPrev):  # short, or laid out
+        return top
+    # the innermost operator keeps its own operand: inside an escape hatch, a guarded
+    # operator (`missing == 1`) must see the operand fail within its guard
+    steps: list[nodes.Expr] = [chain[-1][0]]  # type: ignore[list-item]
+    for link, field in reversed(chain[:-1]):
+        setattr(link, field, k.at(k.KPrev(lineno=link.lineno), _pos(link)))
+        steps.append(link)  # type: ignore[arg-type]
+    seq = k.at(k.KSeq(steps, lineno=top.lineno), _pos(top))
+    if hasattr(top, "path"):
+        seq.path = top.path
+    return seq  # type: ignore[no-any-return]
+
+
+def flatten(tree: nodes.Node) -> nodes.Node:
+    """Rewrite every chain of more than ``CHAIN_LIMIT`` operators into a :class:`KSeq`, so
+    that a 200-operand ``~`` chain compiles (Python allows 200 nested parentheses and the
+    code generator recurses once per level). Evaluation order is unchanged. Iterative: the
+    tree may be deeper than Python's recursion limit."""
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        for field in node.fields:
+            value = getattr(node, field, None)
+            if isinstance(value, nodes.Node):
+                new = _linearize(value)
+                if new is not value:
+                    setattr(node, field, new)
+                todo.append(new)
+            elif isinstance(value, list):
+                for i, item in enumerate(value):
+                    if isinstance(item, nodes.Node):
+                        new = _linearize(item)
+                        value[i] = new
+                        todo.append(new)
+    return tree
+
+
 class KPrologue(k.KStmt):
     """First statement of ``root``: context aliases, hoisted macros and blocks."""
 
@@ -69,6 +133,7 @@ class PebbleCodeGenerator(CodeGenerator):
         self._k_plain = 0
         self._k_dynamic = True
         self._k_template: Any = None
+        self._k_prev: str | None = None
 
     # -- module structure
 
@@ -276,6 +341,23 @@ class PebbleCodeGenerator(CodeGenerator):
             self._k_hatch -= 1
         self.write(")")
 
+    def visit_KSeq(self, node: k.KSeq, frame: Frame) -> None:
+        # (t1 := first, t2 := step(t1), …)[-1]: one level of parentheses for any length
+        saved = self._k_prev
+        self.write("(")
+        for step in node.steps:
+            name = self.temporary_identifier()
+            self.write(f"{name} := ")
+            self.visit(step, frame)
+            self.write(", ")
+            self._k_prev = name
+        self.write(")[-1]")
+        self._k_prev = saved
+
+    def visit_KPrev(self, node: k.KPrev, frame: Frame) -> None:
+        assert self._k_prev is not None, "KPrev outside a KSeq"
+        self.write(self._k_prev)
+
     def visit_KConst(self, node: k.KConst, frame: Frame) -> None:
         value = node.value
         if isinstance(value, float) and not math.isfinite(value):
@@ -454,4 +536,4 @@ class PebbleCodeGenerator(CodeGenerator):
         self.write(f", {_pos(node)!r})")
 
 
-__all__ = ["PebbleCodeGenerator"]
+__all__ = ["CHAIN_LIMIT", "PebbleCodeGenerator", "flatten"]

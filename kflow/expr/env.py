@@ -20,7 +20,7 @@ from jinja2 import Environment, StrictUndefined
 
 from kflow.errors import ExpressionError, ExpressionSyntaxError, UndefinedVariableError
 from kflow.expr import runtime
-from kflow.expr.compiler import PebbleCodeGenerator
+from kflow.expr.compiler import PebbleCodeGenerator, flatten
 from kflow.expr.lexer import LineMap, PebbleLexer
 from kflow.expr.nodes import KReturn
 from kflow.expr.parser import PebbleParser
@@ -111,6 +111,8 @@ class KestraEnvironment(Environment):
         return self.compile_node(node)
 
     def compile_node(self, node: Any) -> Callable[..., Any]:
+        flatten(node)
+        node.set_environment(self)
         code = self._generate(node, None, "<template>")
         compiled = self._compile(code, "<template>")
         tmpl = self.template_class.from_code(self, compiled, self.make_globals(None), None)
@@ -178,8 +180,31 @@ def _protect_raw(source: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     return _RAW.sub(placeholder, source), tuple(blocks)
 
 
+def _too_deep(source: str, detail: str) -> ExpressionSyntaxError:
+    return ExpressionSyntaxError(
+        f"the template is nested too deeply for kflow to compile ({detail})",
+        template=source,
+        hint="split it into smaller templates, e.g. compute parts with {% set %} "
+        "or in an earlier task",
+    )
+
+
 @lru_cache(maxsize=CACHE_SIZE)
 def _compile(source: str, kind: str) -> Compiled:
+    """Parse and compile ``source``. Pebble nests without limit, Python does not: past
+    Python's limits (20 nested loops, 100 indentation levels, 200 nested parentheses, the
+    recursion limit) the template is refused with one clear syntax error, never a crash."""
+    try:
+        return _compile_unchecked(source, kind)
+    except RecursionError:
+        raise _too_deep(source, "too many nested parentheses, operators or tags") from None
+    except MemoryError:
+        raise _too_deep(source, "out of memory while compiling") from None
+    except SyntaxError as e:  # Python's compile() of the generated code
+        raise _too_deep(source, f"Python's compiler says: {e.msg}") from None
+
+
+def _compile_unchecked(source: str, kind: str) -> Compiled:
     env = get_environment()
     if kind == "expression":
         return Compiled(env.compile_root(source, "expression"), (), True)

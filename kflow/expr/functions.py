@@ -41,6 +41,7 @@ from kflow.expr.values import (
     java_class_name,
     java_to_string,
 )
+from kflow.flow.loader import TOO_DEEP, BoundedSafeLoader, too_long_number
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {}
 """Kestra function name → ``f(*args, **kwargs)`` (``needs_context`` ones get the context)."""
@@ -159,7 +160,7 @@ def _from_json(value: Any, name: str) -> Any:
         raise ExpressionError(f"Invalid json: {e.message}") from None
 
 
-class _JacksonYamlLoader(_yaml.SafeLoader):
+class _JacksonYamlLoader(BoundedSafeLoader):
     """PyYAML reading YAML the way Kestra's Jackson YAML mapper types scalars.
 
     Dates stay Strings, ``1e3`` is a Double, ``1:30`` a String, keys are always Strings.
@@ -242,6 +243,10 @@ def parse_yaml(text: str) -> Any:
         return loader.construct_document(node)
     except _yaml.YAMLError as e:
         raise ExpressionError(f"Invalid yaml: {e}") from None
+    except RecursionError:
+        raise ExpressionError(f"Invalid yaml: {TOO_DEEP}") from None
+    except ValueError as e:  # int(): more than 4,300 digits
+        raise ExpressionError(f"Invalid yaml: {too_long_number(e)}") from None
     finally:
         loader.dispose()
 
@@ -554,8 +559,14 @@ def secret(
         if isinstance(item, Mapping | list):
             from kflow.expr.values import to_json
 
-            return to_json(item)
-        return "null" if item is None else java_to_string(item)
+            picked = to_json(item)
+        else:
+            picked = "null" if item is None else java_to_string(item)
+        # the whole secret is already masked; the picked field is a secret of its own
+        used = getattr(services, "used_secret", None)
+        if callable(used) and item is not None:
+            used(picked)
+        return picked
     return value
 
 

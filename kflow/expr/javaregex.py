@@ -2,6 +2,11 @@
 kflow that takes a Java regex (input ``validator``, ``split``, ``replace(regexp=true)``,
 ``regexMatch``..., ``String.matches``), Java's ``replaceAll`` replacement syntax, and
 ``String.split`` with Java's rules (trailing empty strings dropped, ``limit``).
+
+Java's compound character classes, which ``re`` would read silently differently, are
+translated: a nested class is a union (``[a-c[x-z]]``), ``&&`` an intersection written with
+a lookahead (``[a-z&&[^aeiou]]`` → ``(?:(?=[^aeiou])[a-z])``), and a leading ``^`` negates the
+whole class, as in Java 9 and later.
 """
 
 from __future__ import annotations
@@ -66,6 +71,12 @@ def java_regex(source: str) -> re.Pattern[str]:
                 out.append(source[i : i + 2])
             i += 2
             continue
+        if c == "[" and not in_class:
+            translated, end = _compound_class(source, i)
+            if translated is not None:
+                out.append(translated)
+                i = end
+                continue
         if c == "[":
             in_class += 1
         elif c == "]" and in_class:
@@ -85,6 +96,123 @@ def java_regex(source: str) -> re.Pattern[str]:
         warnings.simplefilter("ignore")  # Python warns on Java's nested classes ([a-z&&[^b]])
         return re.compile("".join(out), re.ASCII)
 
+
+# One character class as a predicate: ("set", body, negated) renders as [body] or [^body];
+# ("re", pattern) is any regex matching exactly one character.
+_Class = tuple[str, str, bool] | tuple[str, str]
+_HORIZONTAL = r" \t\xa0\u1680\u180e\u2000-\u200a\u202f\u205f\u3000"
+
+
+def _render_class(node: _Class) -> str:
+    if node[0] == "set":
+        return f"[{'^' if node[2] else ''}{node[1]}]"  # type: ignore[misc]
+    return node[1]
+
+
+def _union(a: _Class | None, b: _Class) -> _Class:
+    if a is None:
+        return b
+    if a[0] == "set" and b[0] == "set" and not a[2] and not b[2]:  # type: ignore[misc]
+        return ("set", a[1] + b[1], False)
+    return ("re", f"(?:{_render_class(a)}|{_render_class(b)})")
+
+
+def _intersect(a: _Class, b: _Class) -> _Class:
+    return ("re", f"(?:(?={_render_class(b)}){_render_class(a)})")
+
+
+def _negate(a: _Class) -> _Class:
+    if a[0] == "set":
+        return ("set", a[1], not a[2])  # type: ignore[misc]
+    return ("re", f"(?:(?!{_render_class(a)})[\\s\\S])")
+
+
+def _compound_class(source: str, start: int) -> tuple[str | None, int]:
+    """A Java class with a nested class (union, ``[a-c[x-z]]``) or an intersection
+    (``[a-z&&[^aeiou]]``) as a Python regex matching one character (lookaheads for ``&&``);
+    ``(None, start)`` for a plain class, which ``re`` reads as Java does."""
+    node, end, compound = _java_class(source, start + 1, consume=True)
+    if not compound:
+        return None, start
+    return _render_class(node), end
+
+
+def _java_class(source: str, i: int, consume: bool) -> tuple[_Class, int, bool]:
+    """``Pattern.clazz`` of Java 9+: ``i`` is just past the ``[``; a leading ``^`` negates the
+    whole class, nested classes are unions, ``&&`` intersects with what follows."""
+    prev: _Class | None = None
+    bits = ""
+    negated = False
+    compound = False
+    first = True
+    n = len(source)
+    while True:
+        if i >= n:
+            raise re.error("Unclosed character class", source, i)
+        c = source[i]
+        if c == "^" and first and source[i - 1] == "[":
+            negated, i, first = not negated, i + 1, False
+            continue
+        first = False
+        if c == "[":
+            inner, i, _ = _java_class(source, i + 1, consume=True)
+            prev = _union(prev, inner)
+            compound = True
+            continue
+        if c == "&" and source.startswith("&&", i):
+            i += 2
+            compound = True
+            right: _Class | None = None
+            while i < n and source[i] != "]" and not source.startswith("&&", i):
+                if source[i] == "[":
+                    inner, i, _ = _java_class(source, i + 1, consume=True)
+                else:
+                    inner, i, _ = _java_class(source, i, consume=False)
+                right = _union(right, inner)
+            if bits:
+                prev, bits = _union(prev, ("set", bits, False)), ""
+            if right is None:
+                if prev is None:
+                    raise re.error("Bad class syntax", source, i)
+            else:
+                prev = right if prev is None else _intersect(prev, right)
+            continue
+        if c == "]" and (prev is not None or bits):
+            if consume:
+                i += 1
+            if bits:
+                prev = _union(prev, ("set", bits, False))
+            assert prev is not None
+            return (_negate(prev) if negated else prev), i, compound
+        if c == "]" and not consume:
+            raise re.error("Bad class syntax", source, i)
+        if c == "\\" and i + 1 < n:
+            e = source[i + 1]
+            if e == "Q":
+                end = source.find("\\E", i + 2)
+                text = source[i + 2 :] if end < 0 else source[i + 2 : end]
+                bits += "".join("\\" + ch if not ch.isalnum() else ch for ch in text)
+                i = n if end < 0 else end + 2
+            elif e == "h":
+                bits, i = bits + _HORIZONTAL, i + 2
+            elif e in "pP" and source.startswith("{", i + 2) and "}" in source[i + 3 :]:
+                end = source.index("}", i + 3)
+                name = source[i + 3 : end]
+                body = _POSIX_CLASSES.get(name.removeprefix("Is"))
+                if body is None:
+                    raise re.error(f"unsupported character class \\{e}{{{name}}}", source, i)
+                if e == "P":
+                    prev = _union(prev, ("set", body, True))
+                else:
+                    bits += body
+                i = end + 1
+            else:
+                bits, i = bits + source[i : i + 2], i + 2
+            continue
+        if c == "]":  # "[]a]": a ']' first in a class is a literal, as in Java
+            bits, i = bits + "\\]", i + 1
+            continue
+        bits, i = bits + c, i + 1
 
 
 def java_replacement(replacement: str) -> Callable[[re.Match[str]], str]:

@@ -200,6 +200,21 @@ class KTruth(KExpr):
     node: nodes.Expr
 
 
+class KSeq(KExpr):
+    """A long left-leaning chain (``a ~ b ~ … ~ z``, ``x | f | g …``, ``a.b.c…``) laid out
+    flat: ``steps[0]`` is evaluated first and each later step holds one :class:`KPrev`
+    standing for the value of the step before it. Pebble nests without limit; Python's
+    compiler refuses 200 nested parentheses and its recursion limit stops the visitors, so
+    :func:`kflow.expr.compiler.flatten` rewrites such chains before code generation."""
+
+    fields = ("steps",)
+    steps: list[nodes.Expr]
+
+
+class KPrev(KExpr):
+    """The value of the previous step of the enclosing :class:`KSeq`."""
+
+
 class KStmt(nodes.Stmt, metaclass=_KNodeType):
     """Base of Pebble statement nodes."""
 

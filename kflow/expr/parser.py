@@ -331,10 +331,18 @@ class PebbleParser(Parser):
             else:
                 expr = k.at(k.KUnary(tok.value, operand, lineno=tok.lineno), tok.pos)
         elif tok.type == PUNCTUATION and tok.value == "(":
-            next(self.stream)
+            # a run of "(((" is read with a loop, not one recursion per parenthesis: Pebble
+            # reads 1,000 nested parentheses, Python's recursion limit would stop at ~300
+            opened = 0
+            while self.test(PUNCTUATION, "("):
+                next(self.stream)
+                opened += 1
             expr = self.parse_expression()
-            self.expect(PUNCTUATION, ")")
-            expr = self.parse_postfix(expr)
+            for level in range(opened, 0, -1):
+                self.expect(PUNCTUATION, ")")
+                expr = self.parse_postfix(expr)
+                if level > 1:
+                    expr = self.parse_operators(expr, 0)
         elif tok.type == PUNCTUATION and tok.value == "[":
             expr = self.parse_list()
         elif tok.type == PUNCTUATION and tok.value == "{":
@@ -342,6 +350,10 @@ class PebbleParser(Parser):
         else:
             expr = self.parse_pebble_primary()
 
+        return self.parse_operators(expr, min_precedence)
+
+    def parse_operators(self, expr: Any, min_precedence: int) -> Any:
+        """The binary operators (and a ternary) that follow the operand ``expr``."""
         tok = self.cur
         while tok.type == OPERATOR and tok.value in BINARY and BINARY[tok.value] >= min_precedence:
             op = tok.value
@@ -544,7 +556,8 @@ class PebbleParser(Parser):
 
 
 def _java_long(text: str, parser: PebbleParser, tok: PToken) -> int:
-    value = int(text)
+    # past 19 significant digits it is no Long (and int() refuses 4,300 digits)
+    value = int(text.lstrip("0") or "0") if len(text.lstrip("0")) <= 19 else 2**63
     if value > 2**63 - 1:
         raise parser.error(f'For input string: "{text}"', tok)
     return value

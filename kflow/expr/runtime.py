@@ -597,7 +597,13 @@ def _java_member(obj: Any, name: str, args: tuple[Any, ...] | None, site: Site) 
             if all(_arg_ok(t, a) for t, a in zip(types, call_args, strict=True)):
                 if any(a is None for a in call_args) and mname not in ("equals", "get"):
                     raise fail(f"Could not call {mname}: NullPointerException", site)
-                return True, impl(obj, *call_args)
+                try:
+                    return True, impl(obj, *call_args)
+                except re.error as e:  # a bad regex: Java's PatternSyntaxException
+                    raise fail(
+                        f"Could not call {mname}: invalid regular expression `{call_args[0]}`: {e}",
+                        site,
+                    ) from None
     return False, None
 
 

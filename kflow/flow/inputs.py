@@ -37,6 +37,7 @@ import yaml
 from kflow.errors import InputError, KflowError
 from kflow.expr.javaregex import java_regex
 from kflow.expr.values import _to_f32, java_float, java_float32
+from kflow.flow.loader import YamlDataLoader, load_bounded
 from kflow.flow.model import MISSING, InputSpec, OutputSpec
 from kflow.secrets import MASK, decrypt_tree, encrypt
 
@@ -162,10 +163,32 @@ _JAVA_FLOAT_RE = re.compile(
 _JAVA_TRIM = "".join(chr(c) for c in range(33))
 
 
+def _significant(text: str) -> tuple[str, str]:
+    """The sign and the digits of ``text`` (an optionally signed run of digits) without
+    leading zeros: a number is known to be out of a Java type's range from its length
+    alone, before Python's ``int()`` meets its 4,300-digit limit."""
+    sign = "-" if text.startswith("-") else ""
+    digits = text.lstrip("+-")
+    start = 0
+    while start < len(digits) and digits[start].isdigit() and int(digits[start]) == 0:
+        start += 1  # any Unicode zero: Java's Character.digit reads them all
+    return sign, digits[start:]
+
+
+def _significant_digits(text: str) -> int:
+    return len(_significant(text)[1])
+
+
+def _small_int(text: str) -> int:
+    """``int(text)`` for a run of digits already known to be short once zeros are dropped."""
+    sign, digits = _significant(text)
+    return int(sign + (digits or "0"))
+
+
 def _parse_java_int(text: str) -> int:
     """``Integer.valueOf``: 32-bit, no whitespace, no underscores."""
-    if _JAVA_INT_RE.fullmatch(text):
-        number = int(text)
+    if _JAVA_INT_RE.fullmatch(text) and _significant_digits(text) <= 10:
+        number = _small_int(text)
         if _INT_MIN <= number <= _INT_MAX:
             return number
     raise _ArgError(f'For input string: "{text}"')
@@ -204,9 +227,16 @@ def _parse_java_float(text: str) -> float:
     # The grammar ends with exponent digits, so a final f/F/d/D is always the type suffix.
     body = trimmed[:-1] if trimmed[-1] in "fFdD" else trimmed
     if body.lstrip("+-")[:2].lower() == "0x":
-        value = _f32_or_inf(float.fromhex(body))
+        try:
+            value = _f32_or_inf(float.fromhex(body))
+        except OverflowError:  # past a double: Java's Float.valueOf gives Infinity
+            value = math.inf
     elif body.lstrip("+-") in ("NaN", "Infinity"):
         value = math.nan
+    elif (magnitude := Decimal(body)).is_zero() or magnitude.adjusted() < -60:
+        value = math.copysign(0.0, -1.0 if body.startswith("-") else 1.0)  # under float32's
+    elif magnitude.adjusted() > 60:  # past float32's range; skip an exact Fraction of 10**1e9
+        value = math.copysign(math.inf, -1.0 if body.startswith("-") else 1.0)
     else:
         value = _nearest_f32(Fraction(Decimal(body)), float(body))
     if not math.isfinite(value):
@@ -575,7 +605,9 @@ def _parse_duration(text: str) -> _Duration:
 
     def number(group: int, multiplier: int, name: str) -> int:
         raw = match.group(group)
-        value = int(raw) if raw else 0
+        if raw and _significant_digits(raw) > 19:  # past a Long, whatever the digits
+            raise _DateTimeParseError(f"Text cannot be parsed to a Duration: {name}")
+        value = _small_int(raw) if raw else 0
         if not _LONG_MIN <= value <= _LONG_MAX or not _LONG_MIN <= value * multiplier <= _LONG_MAX:
             raise _DateTimeParseError(f"Text cannot be parsed to a Duration: {name}")
         return value * multiplier
@@ -622,23 +654,6 @@ class _PendingFile:
     path: Path
 
 
-_SafeLoader: Any = yaml.SafeLoader
-
-
-class _YamlLoader(_SafeLoader):  # type: ignore[misc]
-    """Jackson's YAML reading: only true/false are booleans, timestamps stay strings."""
-
-
-_YamlLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag not in (
-        "tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}  # fmt: skip
-_YamlLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-
-
 def _jsonable(value: Any) -> Any:
     """A plain JSON tree (str keys, lists) from whatever YAML/JSON/a caller gave."""
     if isinstance(value, Mapping):
@@ -661,8 +676,10 @@ def _reject_constant(name: str) -> Any:
 def _parse_json(text: str) -> Any:
     try:
         return json.loads(text, parse_constant=_reject_constant)
-    except ValueError as exc:
-        raise _ParseError(str(exc)) from None
+    except ValueError as exc:  # JSONDecodeError, or an integer of more than 4,300 digits
+        raise _ParseError(str(exc).split(";")[0]) from None
+    except RecursionError:
+        raise _ParseError("JSON nested too deeply (more levels than kflow can read)") from None
 
 
 def _json_kind(value: Any) -> str:
@@ -751,7 +768,7 @@ def _parse_value(type_: str, value: Any, props: Mapping[str, Any], store: bool =
         if type_ == "JSON":
             return _parse_json(text)
         try:
-            return _jsonable(yaml.load(text, Loader=_YamlLoader))  # noqa: S506 - safe subclass
+            return _jsonable(load_bounded(text, YamlDataLoader))
         except yaml.YAMLError as exc:
             raise _ParseError(" ".join(str(exc).split())) from None
     if type_ == "URI":

@@ -3,6 +3,11 @@
 Mappings become :class:`LineDict` (a dict with ``line``/``column`` and ``key_marks``) and
 sequences :class:`LineList`, so validation can say ``flow.yml:12:5``. Timestamps are kept
 as strings and only ``true``/``false`` are booleans, as Jackson reads Kestra flows.
+
+Every YAML reader of kflow goes through here (flows, ``--inputs``/``--context`` files, YAML
+inputs, the ``yaml()`` function): :class:`BoundedSafeLoader` refuses more than 50 aliases, as
+Kestra's SnakeYAML does, and :func:`load_bounded` turns Python's own limits (recursion,
+4,300-digit integers) into ``yaml.YAMLError`` that callers report like any other.
 """
 
 from __future__ import annotations
@@ -48,9 +53,12 @@ class _Loader(_Base):  # type: ignore[misc]
     """The fast (C) safe loader, for documents without anchors."""
 
 
-class _AnchorLoader(yaml.SafeLoader):
-    """Pure-Python safe loader for documents with anchors: it counts aliases and refuses
-    "billion laughs" documents, as SnakeYAML does (the C composer cannot be hooked)."""
+class BoundedSafeLoader(yaml.SafeLoader):
+    """The safe loader every YAML reader of kflow derives from (flows, ``--inputs``,
+    ``--context``, YAML inputs, the ``yaml()`` function): it counts aliases and refuses
+    "billion laughs" documents past ``MAX_ALIASES``, as SnakeYAML does, so that a few bytes
+    cannot expand into gigabytes. The C composer cannot be hooked, hence pure Python; a
+    document without ``&`` cannot have an alias and may use the C loader."""
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
@@ -64,6 +72,38 @@ class _AnchorLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+class _AnchorLoader(BoundedSafeLoader):
+    """Flows with anchors: the bounded pure-Python loader with the flow constructors."""
+
+
+class YamlDataLoader(BoundedSafeLoader):
+    """YAML data as Kestra's Jackson reads it (``--inputs``/``--context`` files, YAML
+    inputs): only true/false are booleans, dates stay strings; plain dicts and lists."""
+
+
+def load_bounded(text: str, loader: type[BoundedSafeLoader]) -> Any:
+    """The first document of ``text`` read with ``loader`` (a :class:`BoundedSafeLoader`).
+
+    Raises ``yaml.YAMLError`` (a ``MarkedYAMLError`` with the position when known); a
+    document nested deeper than Python's recursion allows is one such error too."""
+    if not issubclass(loader, BoundedSafeLoader):  # pragma: no cover - a programming error
+        raise TypeError(f"{loader.__name__} is not a BoundedSafeLoader")
+    try:
+        return yaml.load(text, Loader=loader)  # noqa: S506 - safe loader subclasses
+    except RecursionError:
+        raise yaml.YAMLError(TOO_DEEP) from None
+    except ValueError as exc:  # int(): Python refuses integers of more than 4,300 digits
+        raise yaml.YAMLError(too_long_number(exc)) from None
+
+
+TOO_DEEP = "nested too deeply (more levels than kflow can read)"
+
+
+def too_long_number(exc: ValueError) -> str:
+    """A readable message for Python's "Exceeds the limit (4300 digits)" ``ValueError``."""
+    return f"a number is too long: {str(exc).split(';')[0]}"
+
+
 # Only true/false are booleans (Jackson), and dates stay strings.
 _RESOLVERS = {
     first: [
@@ -73,7 +113,7 @@ _RESOLVERS = {
     ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-for _cls in (_Loader, _AnchorLoader):
+for _cls in (_Loader, _AnchorLoader, YamlDataLoader):
     _cls.yaml_implicit_resolvers = {k: list(v) for k, v in _RESOLVERS.items()}
     _cls.add_implicit_resolver(
         "tag:yaml.org,2002:bool",
@@ -124,8 +164,14 @@ for _cls in (_Loader, _AnchorLoader):
 def parse_yaml(text: str, path: str | None = None) -> Any:
     """Parse YAML text; a syntax error becomes a :class:`FlowSyntaxError` with file:line:col."""
     try:
-        loader = _AnchorLoader if "&" in text else _Loader
-        return yaml.load(text, Loader=loader)  # noqa: S506 - safe loader subclasses
+        if "&" in text:
+            return load_bounded(text, _AnchorLoader)
+        try:
+            return yaml.load(text, Loader=_Loader)  # noqa: S506 - no '&': no alias to expand
+        except RecursionError:
+            raise yaml.YAMLError(TOO_DEEP) from None
+        except ValueError as exc:
+            raise yaml.YAMLError(too_long_number(exc)) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         if exc.context_mark is not None and "<stream end>" in str(exc.problem):

@@ -236,6 +236,61 @@ def bench_scripts(tmp: Path) -> None:
         f"+{over:.2f} ms", "ok" if over < 10 else "OVER (target < +10 ms)")
 
 
+def _log_flow(path: Path, tasks: int) -> Path:
+    lines = ["id: big", "namespace: bench", "tasks:"]
+    for i in range(tasks):
+        lines += [f"  - id: t{i}", "    type: io.kestra.plugin.core.log.Log",
+                  "    message: \"{{ flow.id }} " + str(i) + "\""]  # fmt: skip
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def bench_validate(tmp: Path) -> None:
+    """`kflow validate` as a process on 5,000 and 50,000 Log tasks: linear means ~10x."""
+    small = timed_cmd([PY, "-m", "kflow", "validate", str(_log_flow(tmp / "v5k.yml", 5_000))], 3)
+    large = timed_cmd([PY, "-m", "kflow", "validate", str(_log_flow(tmp / "v50k.yml", 50_000))], 1)
+    ratio = large / small
+    row("kflow validate, 5,000 vs 50,000 tasks", f"{small:.2f} s / {large:.2f} s",
+        "linear: 10x the tasks, ~10x the time", f"{ratio:.1f}x",
+        "ok" if ratio <= 13 else "OVER (target <= 13x: linear)")  # fmt: skip
+
+
+def bench_interrupt(tmp: Path) -> None:
+    """SIGTERM to `kflow run` while a Parallel of 3 scripts sleeps: time to exit (target < 2 s)."""
+    import signal
+
+    flow = tmp / "interrupt.yml"
+    flow.write_text(textwrap.dedent(
+        """
+        id: interrupt
+        namespace: bench
+        tasks:
+          - id: par
+            type: io.kestra.plugin.core.flow.Parallel
+            tasks:
+        """
+    ) + "".join(
+        f"      - id: s{i}\n        type: io.kestra.plugin.scripts.shell.Commands\n"
+        "        taskRunner:\n          type: io.kestra.plugin.core.runner.Process\n"
+        "        commands: ['sleep 30']\n" for i in range(3)
+    ), encoding="utf-8")
+    env = dict(os.environ, KFLOW_HOME=str(tmp / "home-interrupt"))
+    proc = subprocess.Popen([PY, "-m", "kflow", "run", str(flow)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+    assert proc.stdout is not None
+    running = 0
+    for line in proc.stdout:  # plain progress lines in a pipe: wait for the 3 scripts
+        running += " RUNNING" in line and " s" in line
+        if running >= 3:
+            break
+    t = time.perf_counter()
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=30)
+    took = time.perf_counter() - t
+    row("SIGTERM during a Parallel of 3 scripts", f"{took * 1000:.0f} ms to exit {proc.returncode}",
+        "target < 2 s, exit 143", "", "ok" if took < 2 and proc.returncode == 143 else "OVER")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -252,6 +307,8 @@ def main() -> None:
     bench_parallel(tmp)
     if not args.skip_scripts:
         bench_scripts(tmp)
+        bench_interrupt(tmp)
+    bench_validate(tmp)
     widths = [max(len(r[i]) for r in [("figure", "measured", "floor / reference", "ratio", "verdict"), *ROWS]) for i in range(5)]
     header = ("figure", "measured", "floor / reference", "ratio", "verdict")
     for r in [header, tuple("-" * w for w in widths), *ROWS]:

@@ -7,12 +7,15 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from kflow.cli.usage import KflowCommand, KflowGroup
+
 app = typer.Typer(
     name="kflow",
     help="Run Kestra flows locally: no server, every output kept, expressions evaluated.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=KflowGroup,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -59,29 +62,37 @@ def _root(
 
 @app.command()
 def run(
-    flow: Annotated[Path, typer.Argument(help="The flow file (YAML).", show_default=False)],
+    flow: Annotated[
+        Path, typer.Argument(metavar="FLOW", help="The flow file (YAML).", show_default=False)
+    ],
     inputs: Annotated[
         Optional[list[str]],  # noqa: UP045 - typer needs Optional here
-        typer.Option("-i", "--input", help="KEY=VALUE, or KEY=@PATH to read a file."),
+        typer.Option(
+            "-i", "--input", metavar="KEY=VALUE", help="KEY=VALUE, or KEY=@PATH to read a file."
+        ),
     ] = None,
     inputs_file: Annotated[
         Optional[Path],  # noqa: UP045
-        typer.Option("--inputs", help="A JSON or YAML file mapping input ids to values."),
+        typer.Option(
+            "--inputs", metavar="FILE", help="A JSON or YAML file mapping input ids to values."
+        ),
     ] = None,
     labels: Annotated[
         Optional[list[str]],  # noqa: UP045
-        typer.Option("--label", help="KEY=VALUE label on the execution."),
+        typer.Option("--label", metavar="KEY=VALUE", help="KEY=VALUE label on the execution."),
     ] = None,
     flows_dir: Annotated[
         Optional[Path],  # noqa: UP045
-        typer.Option("--flows", help="Where subflows are looked up (default: the flow's dir)."),
+        typer.Option(
+            "--flows", metavar="DIR", help="Where subflows are looked up (default: the flow's dir)."
+        ),
     ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print only the execution as one JSON object.")
     ] = False,
     output: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--output", help="Print only this flow output's raw value."),
+        typer.Option("--output", metavar="ID", help="Print only this flow output's raw value."),
     ] = None,
 ) -> None:
     """Run a flow and show its task states, outputs and flow outputs.
@@ -97,10 +108,12 @@ def run(
 
 @app.command()
 def outputs(
-    execution: Annotated[str, typer.Argument(help="Execution id (or a prefix), or 'last'.")],
+    execution: Annotated[
+        str, typer.Argument(metavar="EXEC", help="Execution id (or a prefix), or 'last'.")
+    ],
     task: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--task", help="Only this task's runs."),
+        typer.Option("--task", metavar="TASK", help="Only this task's runs."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -115,14 +128,18 @@ def outputs(
 
 @app.command("eval")
 def eval_(
-    expression: Annotated[str, typer.Argument(help="A Pebble expression, e.g. '{{ 1 + 1 }}'.")],
+    expression: Annotated[
+        str, typer.Argument(metavar="EXPRESSION", help="A Pebble expression, e.g. '{{ 1 + 1 }}'.")
+    ],
     execution: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--exec", help="Render against this execution ('last' = newest)."),
+        typer.Option(
+            "--exec", metavar="EXEC", help="Render against this execution ('last' = newest)."
+        ),
     ] = None,
     context_file: Annotated[
         Optional[Path],  # noqa: UP045
-        typer.Option("--context", help="A JSON or YAML mapping of variables."),
+        typer.Option("--context", metavar="FILE", help="A JSON or YAML mapping of variables."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     decrypt: Annotated[
@@ -147,7 +164,7 @@ def eval_(
 
 @app.command()
 def validate(
-    flows: Annotated[list[Path], typer.Argument(help="Flow files to check.")],
+    flows: Annotated[list[Path], typer.Argument(metavar="FLOW", help="Flow files to check.")],
 ) -> None:
     """Check flow files without running them (exit 0 when all are valid, 2 otherwise).
 
@@ -158,9 +175,29 @@ def validate(
     _guard(validate_command, flows)
 
 
+@app.command("inputs")
+def inputs_(
+    flow: Annotated[
+        Path, typer.Argument(metavar="FLOW", help="The flow file (YAML).", show_default=False)
+    ],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON list, one object per input.")
+    ] = False,
+) -> None:
+    """List a flow's inputs: id, type, required, default, description (and the allowed values of ENUM and SELECT inputs).
+
+    Example: kflow inputs flow.yml
+    """
+    from kflow.cli.flowinfo import inputs_command
+
+    _guard(inputs_command, flow, as_json)
+
+
 @app.command()
 def executions(
-    limit: Annotated[int, typer.Option("--limit", "-n", help="How many, newest first.")] = 20,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", metavar="N", help="How many, newest first.")
+    ] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List the executions kept in this kflow home.
@@ -174,39 +211,66 @@ def executions(
 
 @app.command()
 def logs(
-    execution: Annotated[str, typer.Argument(help="Execution id (or a prefix), or 'last'.")],
+    execution: Annotated[
+        str, typer.Argument(metavar="EXEC", help="Execution id (or a prefix), or 'last'.")
+    ],
     task: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--task", help="Only this task's logs."),
+        typer.Option("--task", metavar="TASK", help="Only this task's logs."),
+    ] = None,
+    level: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--level",
+            metavar="LEVEL",
+            help="Only lines at this level or above: TRACE, DEBUG, INFO, WARN or ERROR.",
+        ),
     ] = None,
 ) -> None:
     """Show the log lines of an execution (script output included).
 
-    Example: kflow logs last --task rename
+    Lines of a task inside a loop are labelled with the iteration value: count[eu].
+    --level WARN shows WARN and ERROR lines, as Kestra's log filter does.
+
+    Example: kflow logs last --task rename --level WARN
     """
     from kflow.cli.inspect import logs_command
 
-    _guard(logs_command, execution, task)
+    _guard(logs_command, execution, task, level)
 
 
 @app.command()
 def preview(
-    uri: Annotated[str, typer.Argument(help="A kestra:/// URI of a stored file.")],
-    rows: Annotated[int, typer.Option("--rows", help="How many rows or lines.")] = 100,
+    source: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="URI|PATH|EXEC TASK FILE",
+            help="A kestra:/// URI, a local file, or an execution ('last' or an id prefix), "
+            "a task id and the name of one of its output files.",
+            show_default=False,
+        ),
+    ],
+    rows: Annotated[int, typer.Option("--rows", metavar="N", help="How many rows or lines.")] = 100,
     fmt: Annotated[
         str,
-        typer.Option("--format", help="auto (a table on a terminal, text in a pipe), table or text."),
+        typer.Option(
+            "--format",
+            metavar="auto|table|text",
+            help="auto (a table on a terminal, text in a pipe), table or text.",
+        ),
     ] = "auto",
 ) -> None:
-    """Show the head of a stored file: a table for CSV, JSON lines and Ion, else text.
+    """Show the head of a file: a table for CSV, JSON lines and Ion, else text.
+
+    The file is a stored kestra:/// URI, a local file, or a task's output file named by EXEC TASK FILE.
 
     In a pipe, CSV prints as its own lines and Ion/JSON lines as one JSON object per row.
 
-    Example: kflow preview kestra:///company/team/flow/executions/ID/tasks/t/RUN/out.csv
+    Examples: kflow preview last rename output.tmp | kflow preview ./data.csv | kflow preview kestra:///company/team/flow/executions/ID/tasks/t/RUN/out.csv
     """
     from kflow.cli.inspect import preview_command
 
-    _guard(preview_command, uri, rows, fmt)
+    _guard(preview_command, source, rows, fmt)
 
 
 @app.command()
@@ -215,6 +279,12 @@ def plugins() -> None:
     from kflow.cli.inspect import plugins_command
 
     _guard(plugins_command)
+
+
+# Every command (also those added later) gets readable help and usage errors: see usage.py.
+for _info in app.registered_commands:
+    if _info.cls in (None, typer.core.TyperCommand):
+        _info.cls = KflowCommand
 
 
 def main() -> None:

@@ -3,7 +3,6 @@ and ``validate`` / ``plugins``."""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,12 +11,18 @@ from kflow.errors import KflowError
 
 
 def _dump(doc: Any) -> None:
-    sys.stdout.write(json.dumps(doc, ensure_ascii=False, default=str) + "\n")
+    from kflow.cli.jsonout import dumps
+
+    sys.stdout.write(dumps(doc) + "\n")
 
 
 def outputs_command(execution_id: str, task: str | None, as_json: bool) -> None:
+    """The task runs of an execution: each failed run's error (and the ERROR lines that say
+    why), the outputs, the inputs, labels and metrics; ``--task`` prints values whole."""
+    from rich.text import Text
+
     from kflow.api import open_home
-    from kflow.cli.render import console, flow_outputs_table, outputs_table
+    from kflow.cli import render
     from kflow.errors import NotFoundError
     from kflow.secrets import mask_tree
 
@@ -39,6 +44,8 @@ def outputs_command(execution_id: str, task: str | None, as_json: bool) -> None:
                     "value": tr.value,
                     "state": tr.state.current.value,
                     "outputs": mask_tree(tr.outputs),
+                    "error": tr.error,
+                    "metrics": tr.metrics,
                 }
                 for tr in ex.task_runs
                 if task is None or tr.task_id == task
@@ -50,6 +57,9 @@ def outputs_command(execution_id: str, task: str | None, as_json: bool) -> None:
                 "state": ex.state.current.value,
                 "taskRuns": runs,
                 "outputs": mask_tree(ex.outputs),
+                "inputs": mask_tree(ex.inputs),
+                "labels": ex.labels,
+                "error": ex.error,
             }
             if ex.parent_id:
                 doc["parentExecutionId"] = ex.parent_id
@@ -60,21 +70,55 @@ def outputs_command(execution_id: str, task: str | None, as_json: bool) -> None:
                 ]
             _dump(doc)
             return
-        out = console()
-        out.print(f"[bold]Execution[/] [cyan]{ex.id}[/]  {ex.namespace}.{ex.flow_id}  {ex.state.current.value}")
+        causes = render.error_causes(home.store, ex)
+        out = render.console()
+        out.print(
+            Text.assemble(
+                ("Execution ", "bold"), (ex.id, "cyan"), f"  {ex.namespace}.{ex.flow_id}  ",
+                render.state_text(ex.state.current.value),
+            )
+        )
         if ex.parent_id:
             out.print(f"[dim]started by execution {ex.parent_id} (subflow)[/]")
-        out.print(outputs_table(ex, task))
-        if ex.outputs and task is None:
-            out.print(flow_outputs_table(ex))
+        if task is not None:  # values whole, one per line: a URI can be copied
+            out.print(render.task_detail(ex, task, causes))
+        else:
+            labels = render.labels_text(ex)
+            if labels is not None:
+                out.print(labels)
+            inputs = render.inputs_table(ex)
+            if inputs is not None:
+                out.print(inputs)
+            out.print(render.outputs_table(ex, causes=causes))
+            if ex.error:  # after the task errors it usually follows from
+                out.print(Text.assemble(("✗ ", "red"), (render.safe(ex.error), "red")))
+            metrics = render.metrics_table(ex)
+            if metrics is not None:
+                out.print(metrics)
+            if ex.outputs:
+                out.print(render.flow_outputs_table(ex))
         for c in children:
             out.print(f"[dim]subflow execution {c.id} ({c.namespace}.{c.flow_id}) {c.state}[/]")
 
 
-def eval_command(expression: str, execution_id: str | None, context_file: Path | None, as_json: bool) -> None:
+def eval_command(
+    expression: str,
+    execution_id: str | None,
+    context_file: Path | None,
+    as_json: bool,
+    decrypt: bool = False,
+) -> None:
+    """Encrypted values render in their stored form, as in Kestra's Debug Expression;
+    ``decrypt`` shows their plaintext (with a warning: it ends up on a terminal or in a file)."""
     from kflow import expr
     from kflow.cli.run import read_mapping_file
 
+    if decrypt:
+        from kflow.cli.render import console
+
+        console(stderr=True).print(
+            "[yellow]warning:[/] --decrypt prints SECRET inputs and encrypted outputs in clear text"
+        )
     context: dict[str, Any] = {}
     if execution_id is not None:
         from kflow.api import open_home
@@ -83,19 +127,33 @@ def eval_command(expression: str, execution_id: str | None, context_file: Path |
         with open_home() as home:
             ex = home.store.get_execution(execution_id)
             parent = home.store.get_execution(ex.parent_id) if ex.parent_id else None
-            context = execution_context(ex, home.store.get_flow_source(ex.id), home.storage, parent)
-            result = _render(expr, expression, context, context_file, read_mapping_file)
+            source = home.store.get_flow_source(ex.id)
+            context = execution_context(ex, source, home.storage, parent, decrypt=decrypt)
+            result = _render(expr, expression, context, context_file, read_mapping_file, decrypt)
     else:
-        result = _render(expr, expression, context, context_file, read_mapping_file)
+        result = _render(expr, expression, context, context_file, read_mapping_file, decrypt)
     if as_json:
         _dump({"expression": expression, "result": result})
     else:
         sys.stdout.write(result + "\n")
 
 
-def _render(expr: Any, expression: str, context: dict[str, Any], context_file: Path | None, reader: Any) -> str:
+def _render(
+    expr: Any,
+    expression: str,
+    context: dict[str, Any],
+    context_file: Path | None,
+    reader: Any,
+    decrypt: bool = False,
+) -> str:
     if context_file is not None:
-        context = {**context, **reader(context_file, "context")}
+        extra = reader(context_file, "context")
+        if decrypt:
+            # e.g. the output of `kflow run --json`, which keeps encrypted values as stored
+            from kflow.secrets import decrypt_tree
+
+            extra = decrypt_tree(extra)
+        context = {**context, **extra}
     result: str = expr.render(expression, context)
     return result
 
@@ -116,17 +174,33 @@ def validate_command(flows: list[Path]) -> None:
             bad += 1
             report(exc)
             continue
-        out.print(f"[green]✓[/] {path}  ({flow.namespace}.{flow.id}, {len(flow.all_tasks())} tasks)")
+        count = len(flow.all_tasks())
+        tasks = f"{count} task" if count == 1 else f"{count} tasks"
+        out.print(f"[green]✓[/] {path}  ({flow.namespace}.{flow.id}, {tasks})")
+        if flow.warnings:  # the flow is valid: warnings never change the exit code
+            from kflow.cli.notices import print_notices
+
+            print_notices(flow.warnings)
     if bad:
         raise typer.Exit(2)
+
+
+_MAX_LIMIT = 2**63 - 1  # SQLite's largest integer: more executions than any home holds
 
 
 def executions_command(limit: int, as_json: bool) -> None:
     from rich.table import Table
 
     from kflow.api import open_home
-    from kflow.cli.render import console, state_text
+    from kflow.cli.render import console, human_duration, state_text
+    from kflow.errors import UsageError
 
+    if not 1 <= limit <= _MAX_LIMIT:
+        shown = str(limit) if len(str(limit)) <= 30 else f"{str(limit)[:27]}..."
+        raise UsageError(
+            f"--limit must be a whole number from 1 to {_MAX_LIMIT}, not {shown}",
+            hint="kflow executions --limit 50 lists the 50 newest executions",
+        )
     with open_home() as home:
         rows = home.store.list_executions(limit=limit)
     if as_json:
@@ -140,63 +214,141 @@ def executions_command(limit: int, as_json: bool) -> None:
                     "startDate": r.start,
                     "endDate": r.end,
                     "parentExecutionId": r.parent_id,
+                    # Kestra's state.duration (ISO-8601); null while the run goes on
+                    "duration": _iso_duration(r.start, r.end),
                 }
                 for r in rows
             ]
         )
         return
     table = Table()
-    for col in ("id", "flow", "state", "started", "parent"):
-        table.add_column(col)
+    for col in ("id", "flow", "state", "started", "duration", "parent"):
+        table.add_column(col, justify="right" if col == "duration" else "left")
     for r in rows:
-        table.add_row(r.id, f"{r.namespace}.{r.flow_id}", state_text(r.state), r.start, r.parent_id or "")
+        seconds = _seconds(r.start, r.end)
+        took = human_duration(seconds) if seconds is not None else "running" if not r.end else "—"
+        table.add_row(
+            r.id, f"{r.namespace}.{r.flow_id}", state_text(r.state), r.start, took, r.parent_id or ""
+        )
     console().print(table)
 
 
-def logs_command(execution_id: str, task: str | None) -> None:
+def _seconds(start: str, end: str | None) -> float | None:
+    """How long a run took, from the ISO instants the store keeps (None: not ended)."""
+    from datetime import datetime
+
+    if not end:
+        return None
+    try:
+        began = datetime.fromisoformat(start.replace("Z", "+00:00"))
+        ended = datetime.fromisoformat(end.replace("Z", "+00:00"))
+    except ValueError:  # a hand-edited store: no duration rather than a crash
+        return None
+    return max((ended - began).total_seconds(), 0.0)
+
+
+def _iso_duration(start: str, end: str | None) -> str | None:
+    """Kestra's ``state.duration`` (``PT1.234S``) of a run, None while it goes on."""
+    from kflow.engine.execution import iso_duration
+
+    seconds = _seconds(start, end)
+    return None if seconds is None else iso_duration(seconds)
+
+
+LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR")  # Kestra's, least severe first
+
+
+def logs_command(execution_id: str, task: str | None, level: str | None = None) -> None:
+    """Log lines of an execution; a task inside a loop is labelled ``count[eu]``; ``level``
+    keeps that level and those above it, as Kestra's log filter does."""
     from rich.text import Text
 
     from kflow.api import open_home
-    from kflow.cli.render import LEVEL_STYLE, console
-    from kflow.errors import NotFoundError
+    from kflow.cli.render import LEVEL_STYLE, console, safe, task_label
+    from kflow.errors import NotFoundError, UsageError
 
+    minimum = 0
+    if level is not None:
+        wanted = level.strip().upper()
+        if wanted not in LOG_LEVELS:
+            raise UsageError(
+                f"--level must be one of {', '.join(LOG_LEVELS)}, not {safe(level)!r}",
+                hint="kflow logs last --level WARN shows the WARN and ERROR lines",
+            )
+        minimum = LOG_LEVELS.index(wanted)
     out = console()
     with open_home() as home:
-        if task is not None:
-            ex = home.store.get_execution(execution_id)
-            if not any(tr.task_id == task for tr in ex.task_runs):
-                ids = sorted({tr.task_id for tr in ex.task_runs})
-                raise NotFoundError(
-                    f"execution {ex.id} has no run of task {task!r}",
-                    hint=f"tasks in this execution: {', '.join(ids) or 'none'}",
-                )
-        records = home.store.get_logs(execution_id, task)
+        ex = home.store.get_execution(execution_id)
+        if task is not None and not any(tr.task_id == task for tr in ex.task_runs):
+            ids = sorted({tr.task_id for tr in ex.task_runs})
+            raise NotFoundError(
+                f"execution {ex.id} has no run of task {task!r}",
+                hint=f"tasks in this execution: {', '.join(ids) or 'none'}",
+            )
+        records = home.store.get_logs(ex.id, task)
+    runs = {tr.id: tr for tr in ex.task_runs}
+
+    def rank(name: str) -> int:  # a level kflow does not know is shown as INFO is
+        return LOG_LEVELS.index(name) if name in LOG_LEVELS else LOG_LEVELS.index("INFO")
+
+    shown = 0
     for r in records:
+        if rank(r.level) < minimum:
+            continue
+        tr = runs.get(r.taskrun_id or "")
+        name = task_label(tr) if tr is not None else safe(r.task_id or "-")
         out.print(
             Text.assemble(
                 (r.timestamp + " ", "dim"),
-                (f"{r.level:<5} ", LEVEL_STYLE.get(r.level, "")),
-                (f"{r.task_id or '-'} ", "bold"),
-                r.message,
+                (f"{safe(r.level):<5} ", LEVEL_STYLE.get(r.level, "")),
+                (f"{name} ", "bold"),
+                safe(r.message),
             )
         )
+        shown += 1
+    if not shown:
+        suffix = f" for task {task}" if task is not None else ""
+        if level is not None:
+            suffix += f" at level {LOG_LEVELS[minimum]} or above"
+        out.print(Text(f"(no log lines{safe(suffix)})", style="dim"))
 
 
-def preview_command(uri: str, rows: int, fmt: str) -> None:
+_PREVIEW_USAGE = (
+    "kflow preview kestra:///...  |  kflow preview ./data.csv  |  kflow preview EXEC TASK FILE"
+)
+
+
+def preview_command(source: list[str], rows: int, fmt: str) -> None:
+    """``source`` is one ``kestra:///`` URI, one local path, or ``EXEC TASK FILE`` (an
+    output file of a task run, found by name so users need not copy its URI)."""
     from rich.table import Table
 
     from kflow.api import open_home
     from kflow.cli.render import console, cut, show_value
     from kflow.errors import UsageError
-    from kflow.preview import read_preview
+    from kflow.preview import Preview, find_output_file, read_preview
 
     if rows < 1:
         raise UsageError(f"--rows must be at least 1, not {rows}")
     if fmt not in ("auto", "table", "text"):
         raise UsageError(f"--format must be auto, table or text, not {fmt!r}")
-    with open_home() as home:
-        with home.storage.open(uri) as fh:
-            pv = read_preview(uri, fh, rows)
+    if len(source) not in (1, 3):
+        raise UsageError(
+            f"preview takes one file or EXEC TASK FILE, not {len(source)} arguments",
+            hint=_PREVIEW_USAGE,
+        )
+    pv: Preview
+    if len(source) == 1 and not source[0].startswith("kestra://"):
+        pv = _preview_local(Path(source[0]).expanduser(), rows)
+    else:
+        with open_home() as home:
+            if len(source) == 3:
+                ex = home.store.get_execution(source[0])
+                uri = find_output_file(ex, source[1], source[2])
+            else:
+                uri = source[0]
+            with home.storage.open(uri) as fh:
+                pv = read_preview(uri, fh, rows)
     out = console()
     as_table = fmt == "table" or (fmt == "auto" and out.is_terminal)
     if pv.kind == "table" and not as_table:
@@ -214,6 +366,26 @@ def preview_command(uri: str, rows: int, fmt: str) -> None:
         out.print(pv.text, markup=False, highlight=False)
     if pv.truncated:
         out.print(f"[dim](first {rows} rows shown; use --rows N for more)[/]")
+
+
+def _preview_local(path: Path, rows: int) -> Any:
+    from kflow.errors import NotFoundError, UsageError
+    from kflow.preview import read_preview
+
+    if path.is_dir():
+        raise UsageError(f"{path} is a directory, not a file", hint=_PREVIEW_USAGE)
+    try:
+        fh = path.open("rb")
+    except FileNotFoundError:
+        raise NotFoundError(
+            f"no such file: {path}",
+            hint="a stored file is a kestra:/// URI; a task's output file: "
+            "kflow preview EXEC TASK FILE (e.g. kflow preview last my_task out.csv)",
+        ) from None
+    except OSError as exc:
+        raise NotFoundError(f"cannot read {path}: {exc.strerror}") from None
+    with fh:
+        return read_preview(path.name, fh, rows)
 
 
 def plugins_command() -> None:

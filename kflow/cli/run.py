@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kflow.errors import UsageError
+
+if TYPE_CHECKING:
+    from kflow.notices import Notice
 
 
 def parse_pairs(items: list[str], what: str) -> list[tuple[str, str]]:
@@ -26,10 +31,13 @@ def parse_pairs(items: list[str], what: str) -> list[tuple[str, str]]:
 
 
 def read_mapping_file(path: Path, what: str) -> dict[str, Any]:
-    """A JSON or YAML file holding a mapping (for --inputs and --context)."""
+    """A JSON or YAML file holding a mapping (for --inputs and --context). YAML is read by
+    the bounded reader of flows (at most 50 aliases, as Kestra's parser), so an alias bomb
+    is refused instead of taking minutes and gigabytes."""
     import yaml
 
     from kflow.errors import NotFoundError
+    from kflow.flow.loader import TOO_DEEP, YamlDataLoader, load_bounded
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -40,10 +48,16 @@ def read_mapping_file(path: Path, what: str) -> dict[str, Any]:
     except OSError as exc:
         raise NotFoundError(f"cannot read {what} file {path}: {exc.strerror}") from None
     try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if path.suffix == ".json" else load_bounded(text, YamlDataLoader)
     except json.JSONDecodeError as exc:
         raise UsageError(f"{what} file is not valid JSON: {exc.msg}", path=str(path),
                          line=exc.lineno, column=exc.colno) from None  # fmt: skip
+    except RecursionError:  # json.loads of thousands of nested [ or {
+        raise UsageError(f"{what} file {path} is not valid JSON: {TOO_DEEP}") from None
+    except ValueError as exc:  # json.loads of an integer of more than 4,300 digits
+        raise UsageError(
+            f"{what} file {path} is not valid JSON: {str(exc).split(';')[0]}"
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         if exc.context_mark is not None and "<stream end>" in str(exc.problem):
@@ -53,6 +67,9 @@ def read_mapping_file(path: Path, what: str) -> dict[str, Any]:
             path=str(path),
             line=mark.line + 1 if mark else None,
             column=mark.column + 1 if mark else None,
+            hint="expand the repeated values instead of nesting aliases"
+            if str(exc.problem or "").startswith("more than")
+            else None,
         ) from None
     except yaml.YAMLError as exc:
         raise UsageError(f"{what} file {path} is not valid YAML: {exc}") from None
@@ -92,6 +109,58 @@ def collect_inputs(flow: Any, items: list[str], inputs_file: Path | None) -> dic
     return provided
 
 
+def undeclared_inputs(flow: Any, provided: dict[str, Any]) -> list[Notice]:
+    """A warning for each provided input the flow does not declare: Kestra ignores such
+    inputs, so a typo (``-i nmae=Bob``) would otherwise run with the default silently."""
+    from difflib import get_close_matches
+
+    from kflow.notices import Notice
+
+    declared = [spec.id for spec in flow.inputs]
+    notices: list[Notice] = []
+    for key in provided:
+        if key in declared:
+            continue
+        close = get_close_matches(key, declared, n=1)
+        listed = ", ".join(declared) if declared else "none"
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        notices.append(
+            Notice(
+                f"input {key!r} is not declared by flow {flow.id}: it is ignored",
+                hint=f"{hint}declared inputs: {listed} (kflow inputs FLOW lists them)",
+                code="undeclared-input",
+            )
+        )
+    return notices
+
+
+@contextmanager
+def _file_input_hint(flow: Any, provided: dict[str, Any]) -> Iterator[None]:
+    """A missing FILE input's error says how to give a file (``-i data=@PATH``); the
+    message itself comes from the engine, which knows nothing of the command line."""
+    from kflow.errors import InputError
+    from kflow.flow.model import MISSING
+
+    try:
+        yield
+    except InputError as exc:
+        missing = [
+            spec.id
+            for spec in flow.inputs
+            if spec.type == "FILE"
+            and spec.defaults is MISSING
+            and provided.get(spec.id) is None
+            and any(f"`{spec.id}`" in p and "missing required input" in p for p in exc.problems)
+        ]
+        if missing:
+            files = " ".join(f"-i {i}=@PATH" for i in missing)
+            others = sum("missing required input" in p for p in exc.problems) > len(missing)
+            exc.hint = f"give the file with {files}" + (
+                " and the other inputs with -i ID=VALUE" if others else ""
+            )
+        raise
+
+
 def run_command(
     flow_path: Path,
     input_items: list[str],
@@ -104,6 +173,7 @@ def run_command(
     import typer
 
     from kflow.api import load_flow, open_home, run_flow
+    from kflow.cli.pipes import drop_stdout, write_stdout
     from kflow.secrets import mask_tree
     from kflow.states import State
 
@@ -113,13 +183,27 @@ def run_command(
             hint="give the directory that holds the subflows' YAML files",
         )
     flow = load_flow(flow_path)
+    from kflow.flow.validate import check_expressions
+
+    check_expressions(flow)  # unknown filters/functions, undeclared inputs: before any task
+    if flow.warnings:  # before the run starts; never changes the exit code
+        from kflow.cli.notices import print_notices
+
+        print_notices(flow.warnings)
     provided = collect_inputs(flow, input_items, inputs_file)
+    from kflow.flow.inputs import input_notices
+
+    notices = undeclared_inputs(flow, provided) + input_notices(flow.inputs, provided)
+    if notices:  # never changes the exit code
+        from kflow.cli.notices import print_notices
+
+        print_notices(notices)
     labels = dict(parse_pairs(label_items, "--label"))
     if output is not None and output not in {o.id for o in flow.outputs}:
         known = ", ".join(o.id for o in flow.outputs) or "none"
         raise UsageError(f"flow {flow.id} has no output {output!r} (outputs: {known})")
     quiet = as_json or output is not None
-    with open_home() as home:
+    with open_home() as home, _file_input_hint(flow, provided):
         if quiet:  # no Rich at all: --json and --output are for scripts
             execution = run_flow(flow, provided, labels=labels, flows_dir=flows_dir, home=home)
         else:
@@ -134,12 +218,15 @@ def run_command(
         if as_json:
             # encrypted values stay in their encrypted form, as in Kestra's API
             doc = execution.to_dict()
-            sys.stdout.write(json.dumps(doc, ensure_ascii=False, default=str) + "\n")
+            doc["warnings"] = [w.to_dict() for w in [*flow.warnings, *notices]]  # always present
+            from kflow.cli.jsonout import dumps
+
+            write_stdout(dumps(doc) + "\n")
         elif output is not None:
             from kflow.expr.values import to_string
 
             if output in execution.outputs:
-                sys.stdout.write(to_string(mask_tree(execution.outputs[output])) + "\n")
+                write_stdout(to_string(mask_tree(execution.outputs[output])) + "\n")
             else:
                 sys.stderr.write(
                     f"error: output {output!r} was not produced "
@@ -149,6 +236,9 @@ def run_command(
         else:
             from kflow.cli.render import print_summary
 
-            print_summary(execution, home)
+            try:
+                print_summary(execution, home)
+            except BrokenPipeError:  # the exit code still tells how the run ended
+                drop_stdout()
     if failed:
         raise typer.Exit(1)

@@ -27,6 +27,8 @@ def report(exc: BaseException) -> int:
         console.print(f"[bold red]error:[/] the flow is invalid ({len(exc.problems)} problems)")
         for problem in exc.problems:
             console.print(f"  [red]•[/] {escape(str(problem))}")
+            if isinstance(problem, ExpressionError) and problem.template is not None:
+                _marker(console, problem, indent="    ")
             if problem.hint:
                 console.print(f"    [dim]hint: {escape(problem.hint)}[/]")
         return exc.exit_code
@@ -39,28 +41,48 @@ def report(exc: BaseException) -> int:
         return exc.exit_code
     if isinstance(exc, KflowError):
         console.print(f"[bold red]error:[/] {escape(str(exc))}")
-        if isinstance(exc, ExpressionError) and exc.template is not None:
-            _marker(console, exc)
+        shown = exc.problems[0] if isinstance(exc, FlowValidationError) and exc.problems else exc
+        if isinstance(shown, ExpressionError) and shown.template is not None:
+            _marker(console, shown)
         if exc.hint:
             console.print(f"[dim]hint: {escape(exc.hint)}[/]")
         return exc.exit_code
     raise exc
 
 
-def _marker(console: Any, exc: Any) -> None:
+# the widest part of a template line drawn above the marker: a long line is cut around
+# the bad part (the message already names the template)
+MARKER_WIDTH = 72
+
+
+def _marker(console: Any, exc: Any, indent: str = "  ") -> None:
+    """The line of ``exc.template`` holding the bad part, with a caret under it; a long
+    line is shown as a window around the caret, cut with an ellipsis."""
     from rich.markup import escape
 
     template = exc.template
-    if "\n" in template and exc.position is not None:
-        start = template.rfind("\n", 0, exc.position) + 1
-        end = template.find("\n", exc.position)
+    pos = exc.position
+    if pos is not None and not 0 <= pos <= len(template):
+        pos = None
+    if pos is None and ("\n" in template or len(template) > MARKER_WIDTH):
+        return  # no caret to draw: the message already holds the template
+    if "\n" in template and pos is not None:
+        start = template.rfind("\n", 0, pos) + 1
+        end = template.find("\n", pos)
         line = template[start : end if end >= 0 else None]
-        col = exc.position - start
+        col = pos - start
     else:
-        line, col = template, exc.position
-    console.print(f"  {escape(line)}")
+        line, col = template, pos
+    line = line.rstrip("\r")
+    if col is not None and len(line) > MARKER_WIDTH:
+        lo = max(0, min(col - MARKER_WIDTH // 3, len(line) - MARKER_WIDTH))
+        hi = lo + MARKER_WIDTH
+        head = "…" if lo > 0 else ""
+        line = head + line[lo:hi] + ("…" if hi < len(line) else "")
+        col = col - lo + len(head)
+    console.print(f"{indent}{escape(line)}")
     if col is not None and 0 <= col <= len(line):
-        console.print("  " + " " * col + "[bold red]^[/]")
+        console.print(indent + " " * col + "[bold red]^[/]")
 
 
 class Terminated(KeyboardInterrupt):

@@ -185,7 +185,8 @@ def run_command(
     flow = load_flow(flow_path)
     from kflow.flow.validate import check_expressions
 
-    check_expressions(flow)  # unknown filters/functions, undeclared inputs: before any task
+    # unknown filters/functions refused, undeclared inputs.X warned about: before any task
+    expression_notices = check_expressions(flow)
     if flow.warnings:  # before the run starts; never changes the exit code
         from kflow.cli.notices import print_notices
 
@@ -193,7 +194,11 @@ def run_command(
     provided = collect_inputs(flow, input_items, inputs_file)
     from kflow.flow.inputs import input_notices
 
-    notices = undeclared_inputs(flow, provided) + input_notices(flow.inputs, provided)
+    notices = [
+        *expression_notices,
+        *undeclared_inputs(flow, provided),
+        *input_notices(flow.inputs, provided),
+    ]
     if notices:  # never changes the exit code
         from kflow.cli.notices import print_notices
 

@@ -233,8 +233,11 @@ def _single_expression(body: list[Any]) -> Any:
     return exprs[0]
 
 
-def _decorate(err: ExpressionError, template: str) -> ExpressionError:
-    """Kestra's message: the template and the line of the bad part."""
+def _decorate(
+    err: ExpressionError, template: str, context: Mapping[str, Any] | None = None
+) -> ExpressionError:
+    """Kestra's message: the template and the line of the bad part; then, for a missing
+    ``outputs...`` path, why it is missing (see :func:`runtime.explain_undefined`)."""
     if getattr(err, "_kflow_decorated", None) is not None:
         # decorated already (by this template, or by a nested render() whose message
         # names the inner template): the message is not suffixed again
@@ -245,6 +248,15 @@ def _decorate(err: ExpressionError, template: str) -> ExpressionError:
     line = LineMap(template).line(pos) if pos is not None else 1
     if isinstance(err, UndefinedVariableError):
         message = f"{err.message} used in the expression `{template}` at line {line}"
+        missing = getattr(err, "missing", None)
+        why = (
+            runtime.explain_undefined(missing, context)
+            if isinstance(missing, str) and context is not None
+            else None
+        )
+        if why is not None:
+            message = f"{message}: {why[0]}"
+            err.hint = why[1]
         if err.hint is None:
             err.hint = (
                 "use `?? 'default'`, `| default('…')` or `is defined` for a value "
@@ -266,7 +278,7 @@ def _run(comp: Compiled, template: str, context: Mapping[str, Any], depth: int) 
             return next(comp.root(ctx))
         out = "".join(comp.root(ctx))
     except ExpressionError as e:
-        raise _decorate(e, template) from None
+        raise _decorate(e, template, context) from None
     except RecursionError:
         raise _decorate(ExpressionError("Too deep recursion while rendering"), template) from None
     for ph, original in comp.raw:
@@ -370,19 +382,132 @@ def check_syntax(template: str) -> None:
     _compile_checked(template, "template")
 
 
+class Reference:
+    """A name a template uses: a ``filter``, ``function`` or ``test`` name, or an ``input``
+    path (``name`` is ``a.b`` for ``inputs.a.b``); ``position`` is its offset in the
+    template. Load-time checks compare them with the registries and the flow's inputs."""
+
+    __slots__ = ("kind", "name", "position")
+
+    def __init__(self, kind: str, name: str, position: int | None) -> None:
+        self.kind = kind
+        self.name = name
+        self.position = position
+
+    def __repr__(self) -> str:
+        return f"Reference({self.kind!r}, {self.name!r}, {self.position!r})"
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def references(template: str) -> tuple[Reference, ...]:
+    """The filters, functions, tests and ``inputs.*`` paths ``template`` names (parse only:
+    nothing compiled or rendered); raises :class:`ExpressionSyntaxError` when it does not
+    parse (:func:`check_syntax` gives the full message).
+
+    Conservative on purpose, for a check that must not refuse a good flow: calls to a
+    macro of the template are not functions, and ``inputs`` paths are left out when the
+    template can rebind ``inputs`` (``set``, ``for``, macro parameters) or inside a macro
+    (which sees only its arguments)."""
+    if "{" not in template:
+        return ()
+    from kflow.expr import nodes as k
+
+    text, _ = _protect_raw(template)
+    try:
+        root = PebbleParser(get_environment(), text).parse()
+    except RecursionError:
+        raise _too_deep(template, "too many nested parentheses, operators or tags") from None
+    macros = {m.name for m in root.macros}
+    shadowed = False
+    for node, _in_macro in _walk_scoped(root):
+        if (
+            (isinstance(node, k.KSet) and node.name == "inputs")
+            or (isinstance(node, k.KFor) and node.target == "inputs")
+            or (isinstance(node, k.KMacro) and any(p.name == "inputs" for p in node.params))
+        ):
+            shadowed = True
+    found: list[Reference] = []
+    inputs: dict[int | None, Reference] = {}
+    for node, unchecked in _walk_scoped(root):
+        pos = getattr(node, "pos", None)
+        if isinstance(node, k.KFilter | k.KFilterCall) and node.name != "default":
+            found.append(Reference("filter", node.name, pos))
+        elif isinstance(node, k.KTest) and node.name != "defined":
+            found.append(Reference("test", node.name, pos))
+        elif isinstance(node, k.KCall) and node.name != "block" and node.name not in macros:
+            found.append(Reference("function", node.name, pos))
+        elif not shadowed and not unchecked and isinstance(node, k.KGetAttr | k.KGetItem):
+            path = _inputs_path(node)
+            # inputs.a.b also holds inputs.a: keep the longest path of each chain
+            if path is not None and len(path[0]) > len(getattr(inputs.get(path[1]), "name", "")):
+                inputs[path[1]] = Reference("input", path[0], path[1])
+    found.extend(inputs.values())
+    found.sort(key=lambda r: (r.position is None, r.position or 0))
+    return tuple(found)
+
+
+def _walk_scoped(root: Any) -> Any:
+    """(node, unchecked) for every node of the template and of its macros, iteratively
+    (Pebble chains nest without limit). ``unchecked`` is true inside a macro (which sees
+    only its arguments) and under an escape hatch (``x ?? y``, ``x | default(y)``,
+    ``x is defined``), where a missing value is expected."""
+    from kflow.expr import nodes as k
+
+    stack: list[tuple[Any, bool]] = [(root, False), *((m, True) for m in root.macros)]
+    while stack:
+        node, unchecked = stack.pop()
+        yield node, unchecked
+        hatch = None
+        if isinstance(node, k.KCoalesce):
+            hatch = node.left
+        elif (isinstance(node, k.KFilter) and node.name == "default") or (
+            isinstance(node, k.KTest) and node.name == "defined"
+        ):
+            hatch = node.node
+        for child in node.iter_child_nodes():
+            stack.append((child, unchecked or child is hatch or isinstance(node, k.KMacro)))
+
+
+def _inputs_path(node: Any) -> tuple[str, int | None] | None:
+    """``inputs.a.b`` / ``inputs['a'].b`` → ("a.b", offset of ``a``) when ``node`` is the
+    outermost attribute of such a chain of plain names; else None."""
+    from kflow.expr import nodes as k
+
+    names: list[tuple[str, int | None]] = []
+    cur = node
+    while True:
+        if isinstance(cur, k.KGetAttr) and cur.args is None:
+            names.append((cur.name, getattr(cur, "pos", None)))
+        elif (
+            isinstance(cur, k.KGetItem)
+            and isinstance(cur.key, k.KConst)
+            and isinstance(cur.key.value, str)
+        ):
+            names.append((cur.key.value, getattr(cur.key, "pos", None)))
+        elif isinstance(cur, k.KVar) and cur.name == "inputs" and names:
+            names.reverse()
+            return ".".join(n for n, _ in names), names[0][1]
+        else:
+            return None
+        cur = cur.node
+
+
 def clear_cache() -> None:
     """Forget compiled templates (tests; after the filter registry changes)."""
     global _env
     _compile.cache_clear()
+    references.cache_clear()
     _env = None
 
 
 __all__ = [
     "KestraEnvironment",
+    "Reference",
     "check_syntax",
     "clear_cache",
     "evaluate",
     "get_environment",
+    "references",
     "render",
     "render_typed",
     "render_value",

@@ -21,6 +21,7 @@ carry Pebble 3.2.2 / Kestra semantics:
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -76,6 +77,138 @@ def undefined(site: Site, detail: str) -> UndefinedVariableError:
     err = UndefinedVariableError(f"Unable to find `{path}`", position=_pos(site))
     err.kestra_detail = detail  # type: ignore[attr-defined]
     err.missing = path  # type: ignore[attr-defined]
+    return err
+
+
+_PATH_PART = re.compile(r"""\.([A-Za-z_$][\w$]*)|\[\s*(?:'([^'\\]*)'|"([^"\\]*)")\s*\]""")
+
+
+def _path_parts(path: str) -> list[str] | None:
+    """``outputs.t['x'].y`` → ["outputs", "t", "x", "y"]; None for any other form
+    (a computed key, a method call): no guessing about what it names."""
+    head = re.match(r"[A-Za-z_$][\w$]*", path)
+    if head is None:
+        return None
+    parts = [head.group(0)]
+    pos = head.end()
+    while pos < len(path):
+        m = _PATH_PART.match(path, pos)
+        if m is None:
+            return None
+        parts.append(next(g for g in m.groups() if g is not None))
+        pos = m.end()
+    return parts
+
+
+def _listed(names: Iterable[Any], limit: int = 10) -> str:
+    items = [str(n) for n in names]
+    more = f" (and {len(items) - limit} more)" if len(items) > limit else ""
+    return ", ".join(items[:limit]) + more
+
+
+def _is_iterated(entry: Any) -> bool:
+    """``tasks.<id>`` of a task that ran once per iteration value: ``{value: {state}}``."""
+    return isinstance(entry, Mapping) and bool(entry) and "state" not in entry
+
+
+def explain_undefined(missing: str, context: Mapping[str, Any]) -> tuple[str, str] | None:
+    """Why ``outputs.<task>...`` is missing, from the ``outputs`` and ``tasks`` maps of the
+    context: (an explanation to append to Pebble's message, a hint), or None.
+
+    A skipped task has no outputs (suggest ``??``); a task run once per iteration value
+    has its outputs keyed by those values (list them); a misspelt output name gets its
+    task's output names (did you mean...)."""
+    parts = _path_parts(missing)
+    if not parts or parts[0] != "outputs" or len(parts) < 2:
+        return None
+    outputs = context.get("outputs")
+    tasks = context.get("tasks")
+    if not isinstance(outputs, Mapping):
+        return None
+    tasks = tasks if isinstance(tasks, Mapping) else {}
+    tid = parts[1]
+    entry = tasks.get(tid)
+    if tid not in outputs:
+        state = entry.get("state") if isinstance(entry, Mapping) else None
+        runs = list(entry.values()) if isinstance(entry, Mapping) and _is_iterated(entry) else []
+        if state == "SKIPPED" or (
+            runs and all(isinstance(e, Mapping) and e.get("state") == "SKIPPED" for e in runs)
+        ):
+            example = f"{missing}.<output> ?? 'none'" if len(parts) == 2 else f"{missing} ?? 'none'"
+            return (
+                f"task '{tid}' was SKIPPED (its runIf was false, or it is disabled), so it "
+                f"has no outputs; give a default with ?? (`{example}`)",
+                f"write `{example}` (or test `{missing} is defined`) where the task may be "
+                "skipped",
+            )
+        if state in ("CREATED", "QUEUED", "RUNNING", "PAUSED"):
+            return (f"task '{tid}' has not finished (it is {state}), so it has no outputs yet",
+                    "use the outputs of a task in a later task, or of a child task")  # fmt: skip
+        if isinstance(state, str):
+            return (f"task '{tid}' ended {state} without outputs",
+                    f"write `{missing} ?? 'default'` if it may have none")  # fmt: skip
+        known = [str(k) for k in outputs]
+        close = difflib.get_close_matches(tid, known, n=1, cutoff=0.75)
+        have = "no task has outputs yet"
+        if known:
+            have = f"tasks with outputs so far: {_listed(known)}"
+        hint = f"did you mean outputs.{close[0]}?" if close else (
+            "a task's outputs exist once it has run: check the task id and that the task "
+            "comes before this one")  # fmt: skip
+        return f"no task '{tid}' has outputs here ({have})", hint
+    node: Any = outputs[tid]
+    for depth, key in enumerate(parts[2:]):
+        if not isinstance(node, Mapping):
+            return None
+        if key in node:
+            node = node[key]
+            continue
+        if depth == 0 and _is_iterated(entry):
+            values = _listed(repr(str(v)) for v in node)
+            first = next(iter(node), "value")
+            fix = (f"write outputs.{tid}['{first}'].{key} (or outputs.{tid}[taskrun.value]."
+                   f"{key} inside the same loop)")  # fmt: skip
+            return (
+                f"task '{tid}' ran once per iteration value, so its outputs are keyed by "
+                f"those values: {values}; {fix}",
+                fix,
+            )
+        names = [str(n) for n in node]
+        where = f"task '{tid}'" if depth == 0 else f"`{'.'.join(parts[: depth + 2])}`"
+        close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+        listed = _listed(names) if names else "none"
+        head = f"{where} has outputs: {listed}" if depth == 0 else f"{where} has keys: {listed}"
+        if close:
+            return f"{head} (did you mean {close[0]}?)", f"did you mean {close[0]}?"
+        return head, "use one of the names listed"
+    return None
+
+
+def unknown_name_hint(kind: str, name: str, env: Any) -> str:
+    """How to fix a ``filter``, ``function`` or ``test`` name that does not exist: the other
+    form when the name exists as one (``x | fromJson`` → ``fromJson(x)``), else a close
+    name, else where the names are listed."""
+    filters, functions, tests = env.k_filters, env.k_functions, env.k_tests
+    if kind == "filter" and name in functions:
+        return f"{name} is a function, not a filter: write {name}(value) instead of value | {name}"
+    if kind == "function" and name in filters:
+        return f"{name} is a filter, not a function: write value | {name} instead of {name}(value)"
+    if kind != "test" and name in tests:
+        return f"{name} is a test, not a {kind}: write value is {name}"
+    if kind == "test" and name in filters:
+        return f"{name} is a filter, not a test: write value | {name}"
+    known = {"filter": filters, "function": functions, "test": tests}[kind]
+    names = [str(n) for n in known]
+    folded = [n for n in names if n.lower() == name.lower()]
+    close = folded[:1] or difflib.get_close_matches(name, names, n=3, cutoff=0.75)
+    if close:
+        return f"did you mean {', '.join(close)}?"
+    return f"check the {kind} name against https://kestra.io/docs/expressions"
+
+
+def _unknown(kind: str, message: str, name: str, c: Any, site: Site) -> ExpressionError:
+    err = fail(message, site)
+    err.hint = unknown_name_hint(kind, name, c.env)
     return err
 
 
@@ -1122,7 +1255,7 @@ def k_filter(
     """``value | name(args)``."""
     func = c.env.k_filters.get(name)
     if func is None:
-        raise fail(f"Filter [{name}] does not exist.", site)
+        raise _unknown("filter", f"Filter [{name}] does not exist.", name, c, site)
     if value.__class__ is SafeString:
         value = str(value)
     return _invoke("Filter", name, func, c, site, (value,), args, kwargs)
@@ -1134,7 +1267,7 @@ def k_test(
     """``value is name(args)``."""
     func = c.env.k_tests.get(name)
     if func is None:
-        raise fail(f"Test [{name}] does not exist.", site)
+        raise _unknown("test", f"Test [{name}] does not exist.", name, c, site)
     if (value.__class__ is SafeString or value.__class__ is Char) and name in CORE_TESTS:
         # a macro result is not a java.lang.String: the core tests know, other tests see text
         func = CORE_TESTS[name]
@@ -1149,7 +1282,7 @@ def k_call(c: RenderContext, name: str, site: Site, args: tuple[Any, ...], kwarg
     macro = c.macros.get(name)
     if macro is not None:
         return SafeString(macro(args, kwargs, site))
-    raise fail(f"Function or Macro [{name}] does not exist.", site)
+    raise _unknown("function", f"Function or Macro [{name}] does not exist.", name, c, site)
 
 
 def k_block_call(c: RenderContext, args: tuple[Any, ...], site: Site) -> str:

@@ -39,6 +39,7 @@ from kflow.expr.javaregex import java_regex
 from kflow.expr.values import _to_f32, java_float, java_float32
 from kflow.flow.loader import YamlDataLoader, load_bounded
 from kflow.flow.model import MISSING, InputSpec, OutputSpec
+from kflow.notices import Notice
 from kflow.secrets import MASK, decrypt_tree, encrypt
 
 __all__ = [
@@ -46,7 +47,10 @@ __all__ = [
     "check_input_ids",
     "check_input_spec",
     "check_output_spec",
+    "check_output_value",
     "input_context",
+    "input_notices",
+    "read_as_false",
     "resolve_inputs",
     "resolve_outputs",
 ]
@@ -975,6 +979,37 @@ def check_output_spec(spec: OutputSpec) -> list[str]:
     return problems
 
 
+def _has_template(value: Any) -> bool:
+    """Whether Pebble would find a tag in ``value`` (``{bad`` renders as itself)."""
+    if isinstance(value, str):
+        return "{{" in value or "{%" in value or "{#" in value
+    if isinstance(value, Mapping):
+        return any(_has_template(k) or _has_template(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_has_template(v) for v in value)
+    return False
+
+
+def check_output_value(spec: OutputSpec) -> tuple[str, str | None] | None:
+    """A flow output whose ``value`` is a literal (no template) that its ``type`` refuses
+    (``type: INT`` with ``value: abc``): (Kestra's message, a hint), found at load instead
+    of failing the run once every task is done. Templates are typed after the run; FILE
+    values need the run's storage; a null value is the run's business (``required``)."""
+    value = spec.value
+    if value is None or spec.type not in INPUT_TYPES or spec.type == "FILE":
+        return None
+    if _has_template(value):
+        return None
+    _, problem = _typed(
+        "output", spec.id, spec.type, spec.props, value, spec.required,
+        validate=False, store=False,
+    )  # fmt: skip
+    if problem is None:
+        return None
+    hint = _fix_hint(spec.id, spec.type, value, spec.props)
+    return problem, hint.replace(" input ", " output ") if hint else None
+
+
 def check_input_ids(specs: Sequence[InputSpec]) -> list[str]:
     """Problems across the input list: duplicates, bad ids, dotted-id clashes, dependsOn.
 
@@ -1146,6 +1181,7 @@ class _State:
     value: Any = None
     raw: Any = None
     problem: str | None = None
+    hint: str | None = None  # how to write the value, when it did not parse
 
 
 def _shown(spec_type: str, raw: Any) -> str:
@@ -1153,7 +1189,89 @@ def _shown(spec_type: str, raw: Any) -> str:
 
 
 def _problem(kind: str, id_: str, reason: str, spec_type: str, raw: Any) -> str:
-    return f"Invalid {kind} for `{id_}`, {reason}, but received `{_shown(spec_type, raw)}`"
+    """Kestra's wording; a reason that already says what was received (``Expected `T` but
+    received `v` with errors: ...``) does not get a second ``but received``."""
+    shown = _shown(spec_type, raw)
+    if f"but received `{shown}`" in reason:
+        return f"Invalid {kind} for `{id_}`, {reason}"
+    return f"Invalid {kind} for `{id_}`, {reason}, but received `{shown}`"
+
+
+_EXPECTED: Mapping[str, str] = {
+    "INT": "an integer is expected (a whole number from -2147483648 to 2147483647, e.g. 42)",
+    "FLOAT": "a number is expected (e.g. 3.14)",
+    "DATETIME": "an ISO-8601 date-time with seconds and an offset is expected "
+    "(e.g. 2024-01-31T10:00:00Z)",
+    "DATE": "an ISO-8601 date is expected (e.g. 2024-01-31)",
+    "TIME": "an ISO-8601 time is expected (e.g. 10:30:00)",
+    "DURATION": "an ISO-8601 duration is expected (e.g. PT30S, PT5M, PT1H or P1D)",
+    "JSON": 'a JSON value is expected (e.g. {"key": "value"}, [1, 2] or "text")',
+    "YAML": "a YAML value is expected (e.g. key: value)",
+    "URI": "a URI such as https://example.com/path is expected (Kestra's pattern needs a "
+    "host with a dot: localhost is refused)",
+}
+
+
+def _json_items(text: str, item_type: Any) -> str:
+    """``x, y`` → ``["x", "y"]`` (numbers stay numbers for a numeric ``itemType``): the JSON
+    array to write instead of a comma-separated list."""
+    items: list[Any] = [part.strip() for part in text.split(",")] if text.strip() else []
+    if item_type in ("INT", "FLOAT"):
+        numbers: list[Any] = []
+        for item in items:
+            try:
+                numbers.append(int(item) if item_type == "INT" else float(item))
+            except ValueError:
+                return json.dumps(items, ensure_ascii=False)
+        return json.dumps(numbers)
+    return json.dumps(items, ensure_ascii=False)
+
+
+def _fix_hint(id_: str, type_: str, raw: Any, props: Mapping[str, Any]) -> str | None:
+    """How to write a value of ``type_`` that failed to parse, or None when it parses (a
+    validation rule refused it: Kestra's message already says which)."""
+    try:
+        _parse_value(type_, raw, props, store=True)
+    except (_ArgError, _ParseError, _DateTimeParseError):
+        pass
+    else:
+        return None
+    if type_ in ("ARRAY", "MULTISELECT"):
+        text = _jstr(raw)
+        if isinstance(raw, str) and not text.lstrip().startswith("["):
+            return (f"{type_} input `{id_}` takes a JSON array: write "
+                    f"{_json_items(text, props.get('itemType'))}")  # fmt: skip
+        item = props.get("itemType")
+        return f"{type_} input `{id_}` takes a JSON array" + (
+            f" of {item} values" if isinstance(item, str) else ""
+        )
+    expected = _EXPECTED.get(type_)
+    return f"{type_} input `{id_}`: {expected}" if expected else None
+
+
+def input_notices(specs: Sequence[InputSpec], provided: Mapping[str, Any]) -> list[Notice]:
+    """Warnings about provided values Kestra accepts but reads otherwise than written: a
+    BOOLEAN input given anything but true/false (``yes``, ``1``, ``on``) is *false*
+    (``Boolean.parseBoolean``), never an error."""
+    notices: list[Notice] = []
+    for spec in specs:
+        raw = provided.get(spec.id)
+        if spec.type in ("BOOLEAN", "BOOL") and read_as_false(raw):
+            notices.append(
+                Notice(
+                    f"input `{spec.id}` is BOOLEAN and {raw!r} is neither true nor false: "
+                    "Kestra reads it as false",
+                    hint=f"give {spec.id}=true or {spec.id}=false",
+                    code="boolean-input",
+                )
+            )
+    return notices
+
+
+def read_as_false(raw: Any) -> bool:
+    """A BOOLEAN value written as text that is neither ``true`` nor ``false`` (any case):
+    Kestra's ``Boolean.parseBoolean`` reads it as false (``yes``, ``1``, `` true``)."""
+    return isinstance(raw, str) and raw.lower() not in ("true", "false")
 
 
 def _typed(
@@ -1236,7 +1354,10 @@ def resolve_inputs(
     nested, conflicts = _nest({i: s.value for i, s in enabled.items()})
     problems += conflicts
     if problems:
-        raise _input_error("input", problems, [by_id[i] for i, s in enabled.items() if s.problem])
+        hints = [s.hint for s in enabled.values() if s.problem and s.hint]
+        raise _input_error(
+            "input", problems, [by_id[i] for i, s in enabled.items() if s.problem], hints
+        )
     # Only now: encrypt SECRETs, then upload files (nothing is stored for a refused run).
     result: dict[str, Any] = _store_files(_stored_tree(nested), "", store_file)
     return result
@@ -1292,7 +1413,8 @@ def _resolve_one(
     value, problem = _typed(
         "input", spec.id, spec.type, props, raw, spec.required, validate=True, store=True
     )
-    return _State(value=value, raw=raw, problem=problem)
+    hint = _fix_hint(spec.id, spec.type, raw, props) if problem else None
+    return _State(value=value, raw=raw, problem=problem, hint=hint)
 
 
 def _has_pending(value: Any) -> bool:
@@ -1373,14 +1495,17 @@ def _store_files(value: Any, input_id: str, store_file: Callable[[str, Path], st
     return value
 
 
-def _input_error(kind: str, problems: list[str], specs: Sequence[Any]) -> InputError:
+def _input_error(
+    kind: str, problems: list[str], specs: Sequence[Any], hints: Sequence[str] = ()
+) -> InputError:
     if len(problems) == 1:
         message = problems[0]
     else:
         message = f"{len(problems)} invalid {kind}s: " + "; ".join(problems)
-    hint = None
+    parts = list(hints)
     if any("missing required input" in p for p in problems):
-        hint = "give a value with -i ID=VALUE (or declare `defaults:` in the flow)"
+        parts.append("give a value with -i ID=VALUE (or declare `defaults:` in the flow)")
+    hint = "; ".join(parts) or None
     loc = specs[0].location if len(problems) == 1 and len(specs) == 1 else None
     return InputError(
         message,

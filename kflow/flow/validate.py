@@ -201,7 +201,14 @@ def _parse_flow(text: str, path: str | None, check_templates: bool) -> Flow:
     col = _Collector(path)
     flow = _build_flow(data, text, path, col)
     if check_templates and flow is not None and not col.problems:
-        _check_templates(flow, data, col)
+        _check_templates(flow, col)
+    _raise_problems(col)
+    assert flow is not None
+    return dataclasses.replace(flow, warnings=tuple(col.warnings)) if col.warnings else flow
+
+
+def _raise_problems(col: _Collector) -> None:
+    """One FlowValidationError holding every problem found (nothing if there is none)."""
     if col.problems:
         first = col.problems[0]
         more = f" (and {len(col.problems) - 1} more)" if len(col.problems) > 1 else ""
@@ -213,8 +220,24 @@ def _parse_flow(text: str, path: str | None, check_templates: bool) -> Flow:
             column=first.column,
             hint=first.hint,
         )
-    assert flow is not None
-    return dataclasses.replace(flow, warnings=tuple(col.warnings)) if col.warnings else flow
+
+
+def check_expressions(flow: Flow) -> list[Notice]:
+    """Before anything runs (``kflow run``): refuse a flow whose templates name a filter,
+    function or test that does not exist, and warn about ``inputs.X`` for an input the
+    flow does not declare; returns those warnings.
+
+    Kestra accepts both and fails the task when the template renders, which can be many
+    minutes into a run. A name that does not exist is always a mistake, so kflow refuses
+    it up front, with the file:line of the property and a marker under the name. An
+    undeclared input stays a run-time failure, as in Kestra (its own tests run such flows:
+    ``VariablesTest.invalidVars``), announced by a warning; ``kflow validate`` refuses it.
+    A template that does not parse is left alone: as in Kestra, its task fails when it
+    renders."""
+    col = _Collector(flow.path)
+    _check_templates(flow, col, syntax=False, inputs_as_warnings=True)
+    _raise_problems(col)
+    return col.warnings
 
 
 def _build_flow(data: Any, text: str, path: str | None, col: _Collector) -> Flow | None:
@@ -331,20 +354,44 @@ _NOT_RENDERED = frozenset(
 )  # fmt: skip
 
 
-def _check_templates(flow: Flow, data: Any, col: _Collector) -> None:
-    """Every template a run would render must parse: a syntax error is bad input (exit 2,
-    file:line of the property), found before anything runs."""
+def _check_templates(
+    flow: Flow, col: _Collector, *, syntax: bool = True, inputs_as_warnings: bool = False
+) -> None:
+    """Every template a run would render must parse (``syntax``: a syntax error is bad
+    input, exit 2, file:line of the property) and name only filters, functions and tests
+    that exist and inputs the flow declares; found before anything runs."""
     from kflow import expr
     from kflow.errors import ExpressionError
+    from kflow.expr.env import get_environment, references
+
+    names = _Names(flow, get_environment())
 
     def visit(value: Any, where: tuple[int | None, int | None], label: str) -> None:
         if isinstance(value, str):
             if "{" in value:
+                if syntax:
+                    try:
+                        expr.check_syntax(value)
+                    except ExpressionError as exc:
+                        col.add(f"{label}: {exc.message}", where,
+                                hint="fix the expression; check it with: kflow eval '<expression>'")  # fmt: skip
+                        return
                 try:
-                    expr.check_syntax(value)
-                except ExpressionError as exc:
-                    col.add(f"{label}: {exc.message}", where,
-                            hint="fix the expression; check it with: kflow eval '<expression>'")  # fmt: skip
+                    refs = references(value)
+                except (ExpressionError, RecursionError):
+                    return  # reported above (validate), or left to the run, as in Kestra
+                for ref in refs:
+                    found = names.problem(ref)
+                    if found is not None and ref.kind == "input" and inputs_as_warnings:
+                        col.warn(f"{label}: {found[0]}", where, hint=found[1],
+                                 code="undeclared-input-use")  # fmt: skip
+                    elif found is not None:
+                        message, hint = found
+                        col.problems.append(
+                            ExpressionError(f"{label}: {message}", template=value,
+                                            position=ref.position, path=col.path,
+                                            line=where[0], column=where[1], hint=hint)
+                        )  # fmt: skip
         elif isinstance(value, dict):
             for key, item in value.items():
                 mark = value.mark(key) if isinstance(value, LineDict) else where
@@ -371,6 +418,60 @@ def _check_templates(flow: Flow, data: Any, col: _Collector) -> None:
             item = inp.props
             mark = item.mark("defaults") if isinstance(item, LineDict) else (None, None)
             visit(inp.defaults, mark, f"input '{inp.id}' defaults")
+
+
+class _Names:
+    """What a template may name: the registered filters, functions and tests, and the
+    flow's input ids (dotted ids ``a.b`` are reached as ``inputs.a.b``)."""
+
+    def __init__(self, flow: Flow, env: Any) -> None:
+        self.env = env
+        self.known: Mapping[str, Mapping[str, Any]] = {
+            "filter": env.k_filters, "function": env.k_functions, "test": env.k_tests,
+        }  # fmt: skip
+        self.inputs = [spec.id for spec in flow.inputs]
+
+    def problem(self, ref: Any) -> tuple[str, str] | None:
+        """(message, hint) for a name that does not exist, else None. The message starts
+        with Pebble's own wording, as the task would fail with at run time."""
+        from kflow.expr.runtime import unknown_name_hint
+
+        name = ref.name
+        if ref.kind == "input":
+            missing = self._undeclared(name)
+            return None if missing is None else self._input_problem(name, missing)
+        if name in self.known[ref.kind]:
+            return None
+        message = {
+            "filter": f"Filter [{name}] does not exist.",
+            "function": f"Function or Macro [{name}] does not exist.",
+            "test": f"Test [{name}] does not exist.",
+        }[ref.kind]
+        return message, unknown_name_hint(ref.kind, name, self.env)
+
+    def _undeclared(self, path: str) -> str | None:
+        """The first prefix of ``path`` that is neither an input id nor the start of a
+        dotted one (``inputs.a.c`` with only ``a.b`` declared → ``a.c``), else None."""
+        parts = path.split(".")
+        for i in range(1, len(parts) + 1):
+            prefix = ".".join(parts[:i])
+            if prefix in self.inputs:
+                return None  # an input: what follows is inside its value
+            if not any(iid.startswith(prefix + ".") for iid in self.inputs):
+                return prefix
+        return None
+
+    def _input_problem(self, path: str, missing: str) -> tuple[str, str]:
+        message = (f"Unable to find `inputs.{path}`: the flow declares no input "
+                   f"'{missing}'")  # fmt: skip
+        if not self.inputs:
+            return message, f"declare it under 'inputs:' (e.g. - id: {missing}, type: STRING)"
+        close = _close(missing, self.inputs)
+        listed = ", ".join(self.inputs)
+        if close:
+            first = close.split(", ")[0]
+            return message, f"did you mean inputs.{first}? (declared inputs: {listed})"
+        return message, f"declare it under 'inputs:', or use one of: {listed}"
 
 
 def _plugin_defaults(data: LineDict, col: _Collector) -> list[dict[str, Any]]:
@@ -516,6 +617,13 @@ def _inputs(data: LineDict, col: _Collector) -> tuple[InputSpec, ...]:
         )
         for problem in inputs_mod.check_input_spec(spec):
             col.add(problem, item)
+        default = item.get("defaults")
+        if spec.type in ("BOOLEAN", "BOOL") and inputs_mod.read_as_false(default):
+            if not _is_template(default):  # Kestra renders templated defaults first
+                col.warn(f"input '{iid}' is BOOLEAN and its defaults {default!r} is neither "
+                         "true nor false: Kestra reads it as false", item, "defaults",
+                         hint="write defaults: true or defaults: false (without quotes)",
+                         code="boolean-input")  # fmt: skip
         specs.append(spec)
     for problem in inputs_mod.check_input_ids(specs):
         col.add(problem, data, "inputs")
@@ -559,8 +667,12 @@ def _outputs(data: LineDict, col: _Collector) -> tuple[OutputSpec, ...]:
         if "type" not in item:
             col.add(f"flow output '{oid}' is missing its 'type'", item, hint="e.g. type: STRING")
         else:
-            for problem in inputs_mod.check_output_spec(spec):
+            problems = inputs_mod.check_output_spec(spec)
+            for problem in problems:
                 col.add(problem, item)
+            bad_value = None if problems else inputs_mod.check_output_value(spec)
+            if bad_value is not None:
+                col.add(bad_value[0], item, "value", hint=bad_value[1])
         specs.append(spec)
     return tuple(specs)
 

@@ -239,13 +239,17 @@ def test_validate_points_at_the_line_of_the_bad_expression(cli, write_flow, case
     clean(cli("validate", str(write_flow(text))), 2, f"flow.yml:{line}")
 
 
-def test_unknown_filter_is_a_runtime_error_as_in_pebble(cli, write_flow):
-    # Pebble 3.2.2 resolves filters when rendering: '{% if false %}{{ 1 | nosuchfilter }}
-    # {% endif %}x' renders 'x' (pebble-oracle), so validate accepts it and the run fails
+def test_unknown_filter_is_refused_before_the_run(cli, write_flow):
+    # Pebble 3.2.2 resolves filters when rendering ('{% if false %}{{ 1 | nosuchfilter }}
+    # {% endif %}x' renders 'x', pebble-oracle), so Kestra fails the task only when it
+    # renders; a filter that does not exist is always a mistake, so kflow refuses the flow
+    # up front (issue 11: validate and run report it, exit 2, before any task runs)
     path = write_flow(flow(RETURN.replace("format: hi", 'format: "{{ 1 | nosuchfilter }}"')))
-    assert cli("validate", str(path)).returncode == 0
+    proc = cli("validate", str(path))
+    assert proc.returncode == 2 and "Filter [nosuchfilter] does not exist." in proc.stderr
     proc = cli("run", str(path))
-    assert proc.returncode == 1 and "nosuchfilter" in proc.stdout + proc.stderr
+    assert proc.returncode == 2 and "Filter [nosuchfilter] does not exist." in proc.stderr
+    assert "RUNNING" not in proc.stdout + proc.stderr
 
 
 def test_undefined_variable_in_flow_output_fails_run_naming_it(cli, write_flow):
@@ -472,7 +476,8 @@ def test_home_that_is_a_file(cli, tmp_path, sub):
         ("kestra://", "malformed"),
         ("kestra:///../../etc/passwd", "outside"),
         ("kestra:///%2e%2e/%2e%2e/etc/passwd", "outside"),
-        ("/etc/passwd", "not an internal-storage URI"),
+        # a path that is not a kestra:/// URI is a local file now (issue 11): a missing one
+        ("/nonexistent-dir/x.csv", "no such file"),
         ("kestra:///", "kestra:///"),
     ],
 )

@@ -131,14 +131,24 @@ def test_undefined_error_names_path_and_position() -> None:
     with pytest.raises(UndefinedVariableError) as info:
         render(template, {"outputs": {"t": {"value": 1}}})
     err = info.value
-    assert str(err) == (
+    # Kestra's wording first, then why (kflow's addition: tests/expr/test_undefined_hints.py)
+    assert str(err).startswith(
         "Unable to find `outputs.nope` used in the expression "
-        "`Value: {{ outputs.nope.value }}` at line 1"
+        "`Value: {{ outputs.nope.value }}` at line 1: no task 'nope' has outputs here"
     )
     assert err.template == template
     assert template[err.position : err.position + 4] == "nope"
     assert err.exit_code == 2
-    assert err.hint and "default" in err.hint
+    assert err.hint and "before this one" in err.hint
+
+
+def test_undefined_error_outside_outputs_keeps_kestra_message() -> None:
+    with pytest.raises(UndefinedVariableError) as info:
+        render("{{ vars.x }}", {"vars": {}})
+    assert str(info.value) == (
+        "Unable to find `vars.x` used in the expression `{{ vars.x }}` at line 1"
+    )
+    assert info.value.hint and "default" in info.value.hint
 
 
 def test_error_position_on_later_line() -> None:

@@ -209,7 +209,7 @@ def test_datetime_normalised_to_iso_instant(raw: str, stored: str) -> None:
 def test_datetime_needs_an_offset_and_seconds(raw: str, error: str) -> None:
     assert problem("DATETIME", raw) == (
         f"Invalid input for `x`, Expected `DATETIME` but received `{raw}` with errors: "
-        f"{error}, but received `{raw}`"
+        f"{error}"  # no second "but received" (issue 11)
     )
 
 
@@ -230,8 +230,7 @@ def test_date() -> None:
     assert one("DATE", "2019-10-06") == "2019-10-06"
     assert problem("DATE", "2024-02-30") == (
         "Invalid input for `x`, Expected `DATE` but received `2024-02-30` with errors: "
-        "Text '2024-02-30' could not be parsed: Invalid date 'FEBRUARY 30', "
-        "but received `2024-02-30`"
+        "Text '2024-02-30' could not be parsed: Invalid date 'FEBRUARY 30'"
     )
     assert "Invalid value for MonthOfYear (valid values 1 - 12): 13" in problem(
         "DATE", "2024-13-01"
@@ -283,7 +282,7 @@ def test_duration_stored_as_java_duration_text(raw: str, stored: str) -> None:
 def test_duration_has_no_weeks_months_years(raw: str) -> None:
     assert problem("DURATION", raw) == (
         f"Invalid input for `x`, Expected `DURATION` but received `{raw}` with errors: "
-        f"Text cannot be parsed to a Duration, but received `{raw}`"
+        "Text cannot be parsed to a Duration"
     )
 
 
@@ -314,7 +313,7 @@ def test_email() -> None:
 def test_uri() -> None:
     assert one("URI", "https://www.google.com") == "https://www.google.com"
     assert problem("URI", "http:/bla") == (
-        "Invalid input for `x`, Expected `URI` but received `http:/bla`, but received `http:/bla`"
+        "Invalid input for `x`, Expected `URI` but received `http:/bla`"
     )
     # The host needs a dot: Kestra's pattern refuses localhost.
     assert "Expected `URI`" in problem("URI", "http://localhost:8080")
@@ -408,7 +407,7 @@ def test_array_bad_item_message() -> None:
 def test_array_needs_a_json_array() -> None:
     assert problem("ARRAY", '{"a": 1}', itemType="INT") == (
         'Invalid input for `x`, Expected `ARRAY` but received `{"a": 1}` with errors: '
-        'a JSON array is expected, not a JSON object, but received `{"a": 1}`'
+        "a JSON array is expected, not a JSON object"
     )
     assert "Expected `ARRAY`" in problem("ARRAY", "1,2", itemType="INT")
 
@@ -423,8 +422,7 @@ def test_json() -> None:
     assert one("JSON", 42) == 42
     assert problem("JSON", "{bad") == (
         "Invalid input for `x`, Expected `JSON` but received `{bad` with errors: "
-        "Expecting property name enclosed in double quotes: line 1 column 2 (char 1), "
-        "but received `{bad`"
+        "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"
     )
     assert "Non-standard token 'NaN'" in problem("JSON", "NaN")
 
@@ -516,7 +514,7 @@ def test_file_missing_or_directory(tmp_path: Path) -> None:
         resolve_inputs([spec("f", "FILE")], {"f": missing}, store_file=store)
     assert info.value.problems == [
         f"Invalid input for `f`, Expected `FILE` but received `{missing}` with errors: "
-        f"{missing} (No such file or directory), but received `{missing}`"
+        f"{missing} (No such file or directory)"
     ]
     with pytest.raises(InputError) as info:
         resolve_inputs([spec("f", "FILE")], {"f": tmp_path}, store_file=store)
@@ -708,7 +706,7 @@ def test_all_problems_collected_in_declaration_order() -> None:
         "Invalid input for `age`, it must be more than `18`, but received `9`",
         "Invalid input for `name`, missing required input, but received `null`",
         "Invalid input for `when`, Expected `DATE` but received `soon` with errors: "
-        "Text 'soon' could not be parsed at index 0, but received `soon`",
+        "Text 'soon' could not be parsed at index 0",
     ]
     assert info.value.message.startswith("3 invalid inputs: Invalid input for `age`")
 
@@ -777,8 +775,7 @@ def test_output_failures_collected_with_output_wording() -> None:
     assert info.value.problems == [
         'Invalid output for `n`, For input string: "forty-two", but received `forty-two`',
         "Invalid output for `j`, Expected `JSON` but received `{` with errors: "
-        "Expecting property name enclosed in double quotes: line 1 column 2 (char 1), "
-        "but received `{`",
+        "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)",
         "Invalid output for `gone`, missing required output, but received `null`",
     ]
 

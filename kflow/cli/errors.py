@@ -20,32 +20,33 @@ def report(exc: BaseException) -> int:
     """Print ``exc`` for a person; return the exit code."""
     from rich.markup import escape
 
+    from kflow.cli.safetext import safe
     from kflow.errors import ExpressionError, FlowValidationError, InputError, KflowError
 
     console = _console()
     if isinstance(exc, FlowValidationError) and len(exc.problems) > 1:
         console.print(f"[bold red]error:[/] the flow is invalid ({len(exc.problems)} problems)")
         for problem in exc.problems:
-            console.print(f"  [red]•[/] {escape(str(problem))}")
+            console.print(f"  [red]•[/] {escape(safe(str(problem)))}")
             if isinstance(problem, ExpressionError) and problem.template is not None:
                 _marker(console, problem, indent="    ")
             if problem.hint:
-                console.print(f"    [dim]hint: {escape(problem.hint)}[/]")
+                console.print(f"    [dim]hint: {escape(safe(problem.hint))}[/]")
         return exc.exit_code
     if isinstance(exc, InputError) and len(exc.problems) > 1:
         console.print(f"[bold red]error:[/] {len(exc.problems)} inputs are invalid")
         for line in exc.problems:
-            console.print(f"  [red]•[/] {escape(line)}")
+            console.print(f"  [red]•[/] {escape(safe(line))}")
         if exc.hint:
-            console.print(f"[dim]hint: {escape(exc.hint)}[/]")
+            console.print(f"[dim]hint: {escape(safe(exc.hint))}[/]")
         return exc.exit_code
     if isinstance(exc, KflowError):
-        console.print(f"[bold red]error:[/] {escape(str(exc))}")
+        console.print(f"[bold red]error:[/] {escape(safe(str(exc)))}")
         shown = exc.problems[0] if isinstance(exc, FlowValidationError) and exc.problems else exc
         if isinstance(shown, ExpressionError) and shown.template is not None:
             _marker(console, shown)
         if exc.hint:
-            console.print(f"[dim]hint: {escape(exc.hint)}[/]")
+            console.print(f"[dim]hint: {escape(safe(exc.hint))}[/]")
         return exc.exit_code
     raise exc
 
@@ -59,6 +60,8 @@ def _marker(console: Any, exc: Any, indent: str = "  ") -> None:
     """The line of ``exc.template`` holding the bad part, with a caret under it; a long
     line is shown as a window around the caret, cut with an ellipsis."""
     from rich.markup import escape
+
+    from kflow.cli.safetext import safe
 
     template = exc.template
     pos = exc.position
@@ -80,7 +83,7 @@ def _marker(console: Any, exc: Any, indent: str = "  ") -> None:
         head = "…" if lo > 0 else ""
         line = head + line[lo:hi] + ("…" if hi < len(line) else "")
         col = col - lo + len(head)
-    console.print(f"{indent}{escape(line)}")
+    console.print(f"{indent}{escape(safe(line))}")
     if col is not None and 0 <= col <= len(line):
         console.print(indent + " " * col + "[bold red]^[/]")
 

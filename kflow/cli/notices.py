@@ -11,6 +11,7 @@ import sys
 from collections.abc import Iterable
 from typing import TextIO
 
+from kflow.cli.safetext import safe
 from kflow.notices import Notice
 
 # A flow with thousands of tasks that all carry ``workerGroup`` must not bury its output:
@@ -25,9 +26,9 @@ def print_notices(notices: Iterable[Notice], stream: TextIO | None = None) -> No
     color = _color(out)
     label = "\x1b[1;33mwarning:\x1b[0m" if color else "warning:"
     for notice in items[:MAX_PRINTED]:
-        out.write(f"{label} {notice}\n")
+        out.write(f"{label} {safe(str(notice))}\n")
         if notice.hint:
-            out.write(f"  {_dim('hint: ' + notice.hint, color)}\n")
+            out.write(f"  {_dim('hint: ' + safe(notice.hint), color)}\n")
     if len(items) > MAX_PRINTED:
         out.write(f"{label} ... and {len(items) - MAX_PRINTED} more warnings\n")
     out.flush()

@@ -30,17 +30,7 @@ MAX_FOLDED = 4000
 MAX_SUMMARY_ERRORS = 5
 MAX_CAUSES = 3
 
-# Control characters a value, a log line or a file name may hold: shown escaped, so that
-# what a flow produced can never move the cursor, clear the screen or set the window title.
-# Newlines and tabs stay (multi-line log lines and values read as they were written).
-_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)]}
-_CONTROL.update({0x0D: "\\r", 0x1B: "\\x1b"})
-del _CONTROL[0x0A], _CONTROL[0x09]
-
-
-def safe(text: str) -> str:
-    """``text`` with its control characters escaped (``\\x1b``, ``\\r``) for a terminal."""
-    return text.translate(_CONTROL)
+from kflow.cli.safetext import safe  # noqa: E402 - re-exported for the views
 
 
 def console(stderr: bool = False) -> Console:

@@ -101,3 +101,19 @@ def test_dumps_writes_non_finite_numbers_as_jackson_does() -> None:
     doc = {"a": float("nan"), "b": [float("inf"), -float("inf"), 1.0], "c": "NaN"}
     assert dumps(doc) == '{"a": "NaN", "b": ["Infinity", "-Infinity", 1.0], "c": "NaN"}'
     assert dumps({"k": 1}) == '{"k": 1}'
+
+
+def test_error_messages_and_warnings_escape_control_characters(tmp_path: Path) -> None:
+    (tmp_path / "flow.yml").write_text(
+        "id: typed\nnamespace: company.team\ninputs:\n  - id: age\n    type: INT\n"
+        "tasks:\n  - id: r\n    type: io.kestra.plugin.core.debug.Return\n"
+        "    format: '{{ inputs.age }}'\n",
+        encoding="utf-8",
+    )
+    refused = kflow("run", "flow.yml", "-i", "age=\x1b]0;pwned\x07", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert "\x1b" not in refused.stderr and "\x07" not in refused.stderr
+    assert "\\x1b]0;pwned\\x07" in refused.stderr
+    warned = kflow("run", "flow.yml", "-i", "age=1", "-i", "n\x1b[2Jme=x", "--json", cwd=tmp_path)
+    assert warned.returncode == 0, warned.stderr
+    assert "\x1b" not in warned.stderr and "n\\x1b[2Jme" in warned.stderr

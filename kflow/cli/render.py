@@ -30,7 +30,7 @@ MAX_FOLDED = 4000
 MAX_SUMMARY_ERRORS = 5
 MAX_CAUSES = 3
 
-from kflow.cli.safetext import safe  # noqa: E402 - re-exported for the views
+from kflow.cli.safetext import safe as safe  # noqa: E402 - re-exported for the views
 
 
 def console(stderr: bool = False) -> Console:

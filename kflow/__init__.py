@@ -25,7 +25,7 @@ def __getattr__(name: str) -> Any:
 
         return getattr(api, name)
     if name == "Execution":
-        from kflow.engine.execution import Execution
+        from kflow.records import Execution
 
         return Execution
     if name == "KflowError":

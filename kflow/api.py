@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kflow.engine.execution import Execution
 from kflow.engine.executor import EventCallback, Executor
 from kflow.flow.model import Flow
 from kflow.home import is_read_only, kflow_home, make_private, storage_root, store_path
+from kflow.records import Execution
 from kflow.storage.local import LocalStorage
 from kflow.store.sqlite import SQLiteStore
 

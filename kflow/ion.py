@@ -34,6 +34,9 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
+from kflow.java.isotime import iso_local_time, offset_id
+from kflow.java.numbers import double_to_string
+
 __all__ = [
     "AnnotatedStr",
     "IonError",
@@ -125,25 +128,6 @@ def _symbol(text: str) -> str:
     return "'" + text.translate(_SYMBOL_ESCAPES) + "'"
 
 
-def _java_double(x: float) -> str:
-    """``Double.toString`` with shortest digits (ion-java's Ryu): plain for 1e-3 <= |x| <
-    1e7, else ``d.dddE±n``; always a digit after the point."""
-    _, digits, exp = Decimal(repr(abs(x))).as_tuple()
-    assert isinstance(exp, int)
-    ds = "".join(map(str, digits)).rstrip("0") or "0"
-    exp += len(digits) - len(ds)
-    sci = len(ds) - 1 + exp  # power of ten of the first digit
-    if -3 <= sci < 7:
-        if sci >= 0:
-            whole = ds[: sci + 1].ljust(sci + 1, "0")
-            text = f"{whole}.{ds[sci + 1 :] or '0'}"
-        else:
-            text = "0." + "0" * (-sci - 1) + ds
-    else:
-        text = f"{ds[0]}.{ds[1:] or '0'}E{sci}"
-    return ("-" if x < 0 else "") + text
-
-
 def _float(x: float) -> str:
     if x == 0:
         return "-0e0" if math.copysign(1.0, x) < 0 else "0e0"
@@ -151,7 +135,7 @@ def _float(x: float) -> str:
         return "nan"
     if math.isinf(x):
         return "+inf" if x > 0 else "-inf"
-    text = _java_double(x)
+    text = double_to_string(x)  # ion-java prints floats with Double.toString
     if text.endswith(".0"):
         return text[:-2] + "e0"
     return text if "E" in text else text + "e0"
@@ -185,25 +169,14 @@ def _decimal(d: Decimal) -> str:
     return f"{out}{unscaled}d-{scale}"
 
 
-def _fraction(microsecond: int) -> str:
-    # Java's ISO formatters print as many fraction digits as needed, none for zero.
-    return f".{microsecond:06d}".rstrip("0") if microsecond else ""
-
-
 def format_local_time(t: time | datetime) -> str:
     """``DateTimeFormatter.ISO_LOCAL_TIME``: ``10:00:00``, ``10:00:00.5``."""
-    return f"{t.hour:02d}:{t.minute:02d}:{t.second:02d}{_fraction(t.microsecond)}"
+    return iso_local_time(t.hour, t.minute, t.second, t.microsecond * 1000)
 
 
 def format_offset(offset: timedelta | None) -> str:
     """An ISO offset as Java prints it: ``Z``, ``+01:00``, ``-03:30``, ``+00:00:30``."""
-    seconds = int(offset.total_seconds()) if offset is not None else 0
-    if seconds == 0:
-        return "Z"
-    sign = "-" if seconds < 0 else "+"
-    hours, rest = divmod(abs(seconds), 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{sign}{hours:02d}:{minutes:02d}" + (f":{secs:02d}" if secs else "")
+    return offset_id(int(offset.total_seconds()) if offset is not None else 0)
 
 
 def _day(d: date) -> str:

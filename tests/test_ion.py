@@ -51,6 +51,7 @@ def test_kestra_row_written_compactly_in_key_order():
         (12345678.0, "1.2345678E7"),
         (1e10, "1.0E10"),
         (1.5e-5, "1.5E-5"),
+        (5e-324, "4.9E-324"),  # Double.toString (kflow.java.numbers): two digits at least
         (0.1 + 0.2, "0.30000000000000004e0"),
         (1.100000023841858, "1.100000023841858e0"),
         (0.0, "0e0"),

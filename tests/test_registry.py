@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kflow.errors import FlowValidationError
-from kflow.tasks import base
+from kflow.tasks import registry
 from kflow.tasks.base import BUILTINS, Prop, RunContext, Task
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,10 +21,10 @@ def test_builtins_match_pyproject_entry_points():
 
 @pytest.mark.parametrize("name", sorted(BUILTINS))
 def test_every_builtin_imports_and_declares_its_type(name):
-    cls = base.lookup(name)
+    cls = registry.lookup(name)
     assert cls is not None and cls.type == name
     for alias in cls.aliases:
-        assert base.canonical_type(alias) == name
+        assert registry.canonical_type(alias) == name
 
 
 def test_third_party_plugin_through_entry_point(monkeypatch, write_flow, tmp_path):
@@ -48,7 +48,7 @@ def test_third_party_plugin_through_entry_point(monkeypatch, write_flow, tmp_pat
         )
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(base, "_entry_points", {"com.example.Hello": "plugin_pkg:Hello",
+    monkeypatch.setattr(registry, "_entry_points", {"com.example.Hello": "plugin_pkg:Hello",
                                                  "com.example.Broken": "plugin_pkg_missing:X"})
     from kflow.api import run_flow
 
@@ -71,5 +71,5 @@ def test_register_in_process():
         def run(self, ctx: RunContext):
             return {"text": self.prop("text")}
 
-    base.register(Echo)
-    assert base.lookup("com.example.Echo") is Echo
+    registry.register(Echo)
+    assert registry.lookup("com.example.Echo") is Echo

@@ -274,11 +274,22 @@ def preview(
 
 
 @app.command()
-def plugins() -> None:
-    """List the task types kflow can run (built-in and from installed plugins)."""
+def plugins(
+    task_type: Annotated[
+        Optional[str],  # noqa: UP045 - typer reads the annotation at runtime
+        typer.Argument(metavar="TYPE", help="A task type: show its properties and outputs."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the task types kflow can run (built-in and from installed plugins), or describe one.
+
+    With TYPE: its properties (kind, required, default, doc) and the outputs a run produces.
+
+    Examples: kflow plugins | kflow plugins io.kestra.plugin.core.debug.Return
+    """
     from kflow.cli.inspect import plugins_command
 
-    _guard(plugins_command)
+    _guard(plugins_command, task_type, as_json)
 
 
 # Every command (also those added later) gets readable help and usage errors: see usage.py.

@@ -249,7 +249,7 @@ def _seconds(start: str, end: str | None) -> float | None:
 
 def _iso_duration(start: str, end: str | None) -> str | None:
     """Kestra's ``state.duration`` (``PT1.234S``) of a run, None while it goes on."""
-    from kflow.engine.execution import iso_duration
+    from kflow.records import iso_duration
 
     seconds = _seconds(start, end)
     return None if seconds is None else iso_duration(seconds)
@@ -264,7 +264,8 @@ def logs_command(execution_id: str, task: str | None, level: str | None = None) 
     from rich.text import Text
 
     from kflow.api import open_home
-    from kflow.cli.render import LEVEL_STYLE, console, safe, task_label
+    from kflow.cli.render import LEVEL_STYLE, console, task_label
+    from kflow.cli.safetext import safe
     from kflow.errors import NotFoundError, UsageError
 
     minimum = 0
@@ -388,9 +389,62 @@ def _preview_local(path: Path, rows: int) -> Any:
         return read_preview(path.name, fh, rows)
 
 
-def plugins_command() -> None:
-    from kflow.tasks.base import ALIASES, known_types
+def plugins_command(task_type: str | None = None, as_json: bool = False) -> None:
+    """Every known type name, or one type's properties and declared outputs."""
+    from kflow.tasks.registry import ALIASES, known_types
 
+    if task_type is not None:
+        _describe_plugin(task_type, as_json)
+        return
+    if as_json:
+        _dump([{"type": n, "aliasOf": ALIASES.get(n)} for n in known_types()])
+        return
     for name in known_types():
         alias = ALIASES.get(name)
         sys.stdout.write(f"{name}" + (f"  (alias of {alias})" if alias else "") + "\n")
+
+
+def _describe_plugin(task_type: str, as_json: bool) -> None:
+    """``kflow plugins TYPE``: what a flow may write (properties) and read back (outputs)."""
+    import json
+
+    from kflow.errors import NotFoundError
+    from kflow.tasks.registry import canonical_type, lookup
+
+    cls = lookup(task_type)
+    if cls is None:
+        raise NotFoundError(
+            f"no task type {task_type!r}", hint="list the known types with: kflow plugins"
+        )
+    props = [
+        {"name": name, "kind": p.kind, "required": p.required, "default": p.default, "doc": p.doc}
+        for name, p in sorted(cls.properties.items())
+    ]
+    outs = [
+        {"name": name, "type": o.type, "dynamic": o.dynamic, "doc": o.doc}
+        for name, o in (cls.outputs or {}).items()
+    ]
+    dynamic = cls.outputs is None or cls.dynamic_outputs
+    if as_json:
+        _dump({"type": cls.type, "aliases": list(cls.aliases), "flowable": cls.flowable,
+               "properties": props, "outputs": outs, "dynamicOutputs": dynamic})  # fmt: skip
+        return
+    lines = [cls.type]
+    if canonical_type(task_type) != task_type:
+        lines[0] += f"  ({task_type} is an alias)"
+    lines += [f"aliases: {', '.join(cls.aliases)}"] if cls.aliases else []
+    lines.append("properties:" if props else "properties: none")
+    for p in props:
+        extra = ", required" if p["required"] else ""
+        if p["default"] is not None:
+            extra += f", default {json.dumps(p['default'], ensure_ascii=False)}"
+        lines.append(f"  {p['name']} ({p['kind']}{extra})" + (f": {p['doc']}" if p["doc"] else ""))
+    if cls.outputs is None:
+        lines.append("outputs: not declared by the plugin")
+    else:
+        lines.append("outputs:" if outs else "outputs: none")
+        for o in outs:
+            lines.append(f"  {o['name']} ({o['type']})" + (f": {o['doc']}" if o["doc"] else ""))
+        if cls.dynamic_outputs:
+            lines.append("  (and others the flow decides)")
+    sys.stdout.write("\n".join(lines) + "\n")

@@ -10,9 +10,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from kflow.engine.execution import TaskRun, iso_instant
 from kflow.engine.outputs import parents_entry
 from kflow.errors import KflowError, StorageError
+from kflow.records import TaskRun, iso_instant
 from kflow.storage.base import execution_prefix, taskrun_prefix, to_uri, uri_path
 from kflow.tasks.base import RunContext
 

@@ -22,18 +22,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kflow.durations import duration_problem, parse_duration, wait_for
 from kflow.engine.context import Services, TaskRunContext, kestra_envs
 from kflow.engine.execution import Execution, StateHistory, TaskRun, iso_instant
 from kflow.engine.outputs import labels_view, merge_run, set_state, value_keys
 from kflow.errors import InputError, KflowError, TaskError, TaskTimeoutError
 from kflow.flow.model import MISSING, Flow, TaskSpec
 from kflow.ids import new_id
+from kflow.java.duration import duration_problem, parse_duration, wait_for
+from kflow.jsonvalues import to_json_outputs
 from kflow.secrets import MASK
 from kflow.states import State, apply_allowances, guess_final_state
 from kflow.storage.base import Storage, execution_prefix, input_prefix, to_uri
 from kflow.store.base import ExecutionStore, LogRecord
-from kflow.tasks.base import ChildGroup, FlowableTask, TaskResult
+from kflow.tasks.base import ChildGroup, FlowableTask, TaskResult, truthy_string
 
 MAX_SUBFLOW_DEPTH = 10
 MAX_POOL_THREADS = 64
@@ -99,16 +100,6 @@ class _KillSwitch:
             self.event.set()
             for ctx in self.contexts:
                 ctx.cancelled.set()
-
-
-def truthy_string(text: Any) -> bool:
-    """Kestra's ``TruthUtils``: false only for ``false``, ``0``, ``-0`` or empty."""
-    if text is None:
-        return False
-    if isinstance(text, bool):
-        return text
-    s = str(text).strip()
-    return s not in ("", "false", "0", "-0")
 
 
 class Executor:
@@ -487,6 +478,11 @@ class Executor:
     ) -> TaskRun:
         ex = self.execution
         assert ex is not None
+        if outputs:  # as Kestra's Jackson writes them, once (see kflow.jsonvalues)
+            try:
+                outputs = to_json_outputs(outputs)
+            except TaskError as exc:
+                state, outputs, error = State.FAILED, None, error or exc.message
         if state is not State.SKIPPED and outputs is None and error is None:
             outputs = {}
         if outputs is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from kflow.engine.execution import TaskRun
+from kflow.records import TaskRun
 from kflow.secrets import decrypt_tree
 
 

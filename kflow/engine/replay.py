@@ -13,8 +13,8 @@ import copy
 from typing import Any
 
 from kflow.engine.context import Services, kestra_envs
-from kflow.engine.execution import Execution, TaskRun, iso_instant
 from kflow.engine.outputs import ancestors_of, deep_merge, labels_view, set_state, value_keys
+from kflow.records import Execution, TaskRun, iso_instant
 from kflow.secrets import decrypt_tree
 from kflow.storage.base import execution_prefix
 

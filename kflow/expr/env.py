@@ -111,6 +111,11 @@ class KestraEnvironment(Environment):
         return self.compile_node(node)
 
     def compile_node(self, node: Any) -> Callable[..., Any]:
+        from kflow.expr.interpret import interpret  # text and paths: no Python generated
+
+        fast = interpret(node)  # (paths it takes are ones flatten() leaves as they are)
+        if fast is not None:
+            return fast
         flatten(node)
         node.set_environment(self)
         code = self._generate(node, None, "<template>")
@@ -383,16 +388,22 @@ def check_syntax(template: str) -> None:
 
 
 class Reference:
-    """A name a template uses: a ``filter``, ``function`` or ``test`` name, or an ``input``
-    path (``name`` is ``a.b`` for ``inputs.a.b``); ``position`` is its offset in the
-    template. Load-time checks compare them with the registries and the flow's inputs."""
+    """A name a template uses: a ``filter``, ``function`` or ``test`` name, an ``input``
+    path (``name`` is ``a.b`` for ``inputs.a.b``), or an ``output`` of a task (``name`` is
+    the task id, ``path`` the keys after it, None for a key computed by an expression:
+    ``outputs.t[taskrun.value].value`` → ``t``, ``(None, "value")``); ``position`` is its
+    offset in the template. Load-time checks compare them with the registries, the flow's
+    inputs and the outputs its tasks declare."""
 
-    __slots__ = ("kind", "name", "position")
+    __slots__ = ("kind", "name", "path", "position")
 
-    def __init__(self, kind: str, name: str, position: int | None) -> None:
+    def __init__(
+        self, kind: str, name: str, position: int | None, path: tuple[str | None, ...] = ()
+    ) -> None:
         self.kind = kind
         self.name = name
         self.position = position
+        self.path = path
 
     def __repr__(self) -> str:
         return f"Reference({self.kind!r}, {self.name!r}, {self.position!r})"
@@ -418,17 +429,26 @@ def references(template: str) -> tuple[Reference, ...]:
     except RecursionError:
         raise _too_deep(template, "too many nested parentheses, operators or tags") from None
     macros = {m.name for m in root.macros}
-    shadowed = False
+    rebound: set[str] = set()
     for node, _in_macro in _walk_scoped(root):
-        if (
-            (isinstance(node, k.KSet) and node.name == "inputs")
-            or (isinstance(node, k.KFor) and node.target == "inputs")
-            or (isinstance(node, k.KMacro) and any(p.name == "inputs" for p in node.params))
-        ):
-            shadowed = True
+        if isinstance(node, k.KSet | k.KFor):
+            rebound.add(node.name if isinstance(node, k.KSet) else node.target)
+        elif isinstance(node, k.KMacro):
+            rebound.update(p.name for p in node.params)
+    shadowed = "inputs" in rebound
     found: list[Reference] = []
     inputs: dict[int | None, Reference] = {}
+    outputs: dict[int, Reference] = {}  # by the id of the chain's `outputs` node
+    hatched: set[str] = set()  # tasks whose outputs the template also tests (?? default...)
     for node, unchecked in _walk_scoped(root):
+        if "outputs" not in rebound and isinstance(node, k.KGetAttr | k.KGetItem):
+            chain = _outputs_path(node)
+            if chain is not None and unchecked:
+                hatched.add(chain[1].name)
+            elif chain is not None and len(chain[1].path) >= len(
+                getattr(outputs.get(chain[0]), "path", ())
+            ):
+                outputs[chain[0]] = chain[1]
         pos = getattr(node, "pos", None)
         if isinstance(node, k.KFilter | k.KFilterCall) and node.name != "default":
             found.append(Reference("filter", node.name, pos))
@@ -442,6 +462,9 @@ def references(template: str) -> tuple[Reference, ...]:
             if path is not None and len(path[0]) > len(getattr(inputs.get(path[1]), "name", "")):
                 inputs[path[1]] = Reference("input", path[0], path[1])
     found.extend(inputs.values())
+    # a task tested anywhere in the template (`outputs.t.x is defined ? outputs.t.x : ...`)
+    # is left out everywhere in it
+    found.extend(r for r in outputs.values() if r.name not in hatched)
     found.sort(key=lambda r: (r.position is None, r.position or 0))
     return tuple(found)
 
@@ -487,6 +510,33 @@ def _inputs_path(node: Any) -> tuple[str, int | None] | None:
         elif isinstance(cur, k.KVar) and cur.name == "inputs" and names:
             names.reverse()
             return ".".join(n for n, _ in names), names[0][1]
+        else:
+            return None
+        cur = cur.node
+
+
+def _outputs_path(node: Any) -> tuple[int, Reference] | None:
+    """``outputs.t.a[x].b`` → (id of the ``outputs`` node, Reference("output", "t", offset
+    of ``t``, ("a", None, "b"))) when ``node`` ends such a chain and ``t`` is a literal name;
+    else None. A key computed by an expression is None in the path."""
+    from kflow.expr import nodes as k
+
+    keys: list[tuple[str | None, int | None]] = []
+    cur = node
+    while True:
+        if isinstance(cur, k.KGetAttr) and cur.args is None:
+            keys.append((cur.name, getattr(cur, "pos", None)))
+        elif isinstance(cur, k.KGetItem):
+            key = cur.key
+            literal = isinstance(key, k.KConst) and isinstance(key.value, str)
+            keys.append((key.value if isinstance(key, k.KConst) and literal else None,
+                         getattr(key, "pos", None)))  # fmt: skip
+        elif isinstance(cur, k.KVar) and cur.name == "outputs" and keys:
+            keys.reverse()
+            task, pos = keys[0]
+            if task is None:
+                return None
+            return id(cur), Reference("output", task, pos, tuple(n for n, _ in keys[1:]))
         else:
             return None
         cur = cur.node

@@ -28,7 +28,6 @@ from typing import Any, TypeVar
 import yaml as _yaml
 
 from kflow.errors import ExpressionError, KflowError
-from kflow.expr import dates
 from kflow.expr.filters import read_json, slug
 from kflow.expr.services import SERVICES_KEY, services_of
 from kflow.expr.values import (
@@ -42,6 +41,7 @@ from kflow.expr.values import (
     java_to_string,
 )
 from kflow.flow.loader import TOO_DEEP, BoundedSafeLoader, too_long_number
+from kflow.java import time as java_time
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {}
 """Kestra function name → ``f(*args, **kwargs)`` (``needs_context`` ones get the context)."""
@@ -125,9 +125,9 @@ def now(
 ) -> str:
     """The current time formatted like the ``date`` filter (UTC unless ``timeZone``)."""
     del existingFormat  # accepted for Kestra's argument order; nothing to parse
-    zone = dates.zone_of(timeZone)
-    return dates.format_date(
-        dates.now(zone), "iso" if format is None else format, dates.locale_of(locale)
+    zone = java_time.zone_of(timeZone)
+    return java_time.format_date(
+        java_time.now(zone), "iso" if format is None else format, java_time.locale_of(locale)
     )
 
 

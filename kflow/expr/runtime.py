@@ -574,7 +574,7 @@ def _arg_ok(kind: str, v: Any) -> bool:
 
 
 def _java_split(s: str, regex: str, limit: int = 0) -> list[str]:
-    from kflow.expr.javaregex import java_split
+    from kflow.java.regex import java_split
 
     return java_split(s, regex, limit)
 
@@ -683,7 +683,7 @@ def _d2l(f: float) -> Long:
 
 
 def _java_matches(s: str, regex: str) -> bool:
-    from kflow.expr.javaregex import java_regex
+    from kflow.java.regex import java_regex
 
     return java_regex(regex).fullmatch(s) is not None
 

@@ -34,9 +34,7 @@ Why it matters: literal integers are ``Long`` and context integers ``Integer`` i
 (``abbreviate``, ``chunk``, ``indent`` accept only a ``Long``) behave differently, and
 ``Integer op Integer`` wraps at 32 bits while ``Long`` wraps at 64 bits.
 
-Doubles print with the shortest round-trip digits, as ``Double.toString`` does since
-Java 19 (Kestra runs on Java 21); Java 17 printed a few values between 10^16 and 10^19 with
-extra digits (JDK-4511638), so the Java 17 oracle differs there.
+Doubles print as ``Double.toString`` does (:mod:`kflow.java.numbers`).
 
 Everything here is pure (no Jinja2 import) so that filters can use it too.
 """
@@ -52,6 +50,7 @@ from decimal import Decimal
 from typing import Any
 
 from kflow.errors import ExpressionError
+from kflow.java.numbers import double_to_string, float_to_string, to_f32
 
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
@@ -82,10 +81,10 @@ class Float(float):
 
     def __new__(cls, value: Any) -> Float:
         # round to the nearest 32-bit float, as a Java cast would
-        return super().__new__(cls, _to_f32(float(value)))
+        return super().__new__(cls, to_f32(float(value)))
 
     def __repr__(self) -> str:
-        return f"Float({java_float32(self)})"
+        return f"Float({float_to_string(self)})"
 
 
 class HashMap(dict):  # type: ignore[type-arg]
@@ -149,13 +148,6 @@ class Entry:
 
 # ---------------------------------------------------------------------------------------------
 # numbers
-
-
-def _to_f32(f: float) -> float:
-    try:
-        return float(struct.unpack("f", struct.pack("f", f))[0])
-    except OverflowError:
-        return math.copysign(math.inf, f)
 
 
 def is_java_string(v: Any) -> bool:
@@ -244,66 +236,12 @@ def java_simple_name(v: Any) -> str:
     return name.rsplit(".", 1)[-1].replace("$", ".")
 
 
-def _digits_exponent(f: float) -> tuple[str, int]:
-    """Shortest round-trip digits of abs(f) (no trailing zeros) and the exponent of the first."""
-    _, digits, dexp = Decimal(repr(abs(f))).as_tuple()
-    ds = "".join(map(str, digits))
-    stripped = ds.lstrip("0")
-    sci_exp = len(ds) + int(dexp) - 1 - (len(ds) - len(stripped))
-    ds = stripped.rstrip("0") or "0"
-    if len(ds) == 1:
-        # Java prints at least two significant digits and then picks the 2-digit decimal
-        # closest to the exact binary value: 4.9E-324, not 5.0E-324
-        exact = Decimal(abs(f)).scaleb(-sci_exp).quantize(Decimal("0.1"))
-        two = "".join(map(str, exact.as_tuple().digits))
-        if len(two) == 2:
-            ds = two.rstrip("0") or "0"
-    return ds, sci_exp
-
-
-def _format_java(f: float, digits_exp: tuple[str, int]) -> str:
-    if math.isnan(f):
-        return "NaN"
-    if math.isinf(f):
-        return "Infinity" if f > 0 else "-Infinity"
-    sign = "-" if math.copysign(1.0, f) < 0 else ""
-    if f == 0:
-        return sign + "0.0"
-    ds, e = digits_exp
-    a = abs(f)
-    if 1e-3 <= a < 1e7:
-        if e >= 0:
-            intpart = ds[: e + 1].ljust(e + 1, "0")
-            frac = ds[e + 1 :] or "0"
-        else:
-            intpart = "0"
-            frac = "0" * (-e - 1) + ds
-        return f"{sign}{intpart}.{frac}"
-    frac = ds[1:] or "0"
-    return f"{sign}{ds[0]}.{frac}E{e}"
-
-
 def java_float(f: float) -> str:
-    """Java ``Double.toString``: ``1.0``, ``0.30000000000000004``, ``1.0E7``, ``1.0E-4``."""
+    """How Pebble prints a floating value: ``Float.toString`` for a :class:`Float`, else
+    ``Double.toString`` (both in :mod:`kflow.java.numbers`)."""
     if isinstance(f, Float):
-        return java_float32(f)
-    if math.isnan(f) or math.isinf(f) or f == 0:
-        return _format_java(f, ("0", 0))
-    return _format_java(f, _digits_exponent(f))
-
-
-def java_float32(f: float) -> str:
-    """Java ``Float.toString``: the shortest digits that round-trip through 32 bits."""
-    if math.isnan(f) or math.isinf(f) or f == 0:
-        return _format_java(f, ("0", 0))
-    target = _to_f32(f)
-    for precision in range(1, 10):
-        s = f"{abs(target):.{precision}e}"
-        if _to_f32(float(s)) == abs(target):
-            break
-    mant, exp = s.split("e")
-    ds = mant.replace(".", "").rstrip("0") or "0"
-    return _format_java(target, (ds, int(exp)))
+        return float_to_string(f)
+    return double_to_string(f)
 
 
 def _decimal_plain(d: Decimal) -> str:
@@ -548,7 +486,6 @@ __all__ = [
     "is_number",
     "java_class_name",
     "java_float",
-    "java_float32",
     "java_simple_name",
     "is_java_string",
     "java_to_string",

@@ -19,7 +19,7 @@ from kflow.errors import FlowSyntaxError, FlowValidationError, KflowError
 from kflow.flow.loader import LineDict, LineList, parse_yaml, read_flow_text
 from kflow.flow.model import MISSING, Flow, InputSpec, Location, OutputSpec, TaskSpec
 from kflow.notices import Notice
-from kflow.tasks import base as registry
+from kflow.tasks import registry
 from kflow.tasks.base import (
     COMMON_PROPERTIES,
     FLOWABLE_PROPERTIES,
@@ -362,9 +362,8 @@ def _check_templates(
     that exist and inputs the flow declares; found before anything runs."""
     from kflow import expr
     from kflow.errors import ExpressionError
-    from kflow.expr.env import get_environment, references
-
-    names = _Names(flow, get_environment())
+    declared = _declared_outputs(flow)
+    lazy: list[_Names] = []  # made on the first template: none, no Jinja2 loaded (start-up)
 
     def visit(value: Any, where: tuple[int | None, int | None], label: str) -> None:
         if isinstance(value, str):
@@ -376,11 +375,22 @@ def _check_templates(
                         col.add(f"{label}: {exc.message}", where,
                                 hint="fix the expression; check it with: kflow eval '<expression>'")  # fmt: skip
                         return
+                from kflow.expr.env import get_environment, references
+
+                if not lazy:
+                    lazy.append(_Names(flow, get_environment()))
+                names = lazy[0]
                 try:
                     refs = references(value)
                 except (ExpressionError, RecursionError):
                     return  # reported above (validate), or left to the run, as in Kestra
                 for ref in refs:
+                    if ref.kind == "output":
+                        unknown = _unknown_output(ref, declared)
+                        if unknown is not None:
+                            col.warn(f"{label}: {unknown[0]}", where, hint=unknown[1],
+                                     code="undeclared-output")  # fmt: skip
+                        continue
                     found = names.problem(ref)
                     if found is not None and ref.kind == "input" and inputs_as_warnings:
                         col.warn(f"{label}: {found[0]}", where, hint=found[1],
@@ -418,6 +428,54 @@ def _check_templates(
             item = inp.props
             mark = item.mark("defaults") if isinstance(item, LineDict) else (None, None)
             visit(inp.defaults, mark, f"input '{inp.id}' defaults")
+
+
+def _declared_outputs(flow: Flow) -> dict[str, tuple[int, TaskSpec]]:
+    """Task id → (number of iteration keys before its outputs, the task), for the tasks
+    whose outputs are fixed. A task below a ForEach is reached as
+    ``outputs.t[value]...``: one key per iterating ancestor (its ``errors``/``finally`` get
+    no value)."""
+    out: dict[str, tuple[int, TaskSpec]] = {}
+    stack: list[tuple[TaskSpec, int]] = [
+        (s, 0) for s in (*flow.tasks, *flow.errors, *flow.finally_, *flow.after_execution)
+    ]
+    while stack:
+        spec, keys = stack.pop()
+        cls = spec.task_class
+        if cls.outputs is not None and not cls.dynamic_outputs:
+            out[spec.id] = (keys, spec)
+        inner = keys + 1 if getattr(cls, "iterates", False) else keys
+        side = {id(s) for s in (*spec.errors, *spec.finally_)}
+        stack.extend((c, keys if id(c) in side else inner) for c in spec.child_specs())
+    return out
+
+
+def _unknown_output(
+    ref: Any, declared: Mapping[str, tuple[int, TaskSpec]]
+) -> tuple[str, str] | None:
+    """(message, hint) when ``outputs.t.x`` names an output task ``t`` never produces.
+
+    Kestra runs such a flow and fails the task when the template renders, so this is a
+    warning; keys written under ``??``, ``default`` or ``is defined`` never reach here."""
+    entry = declared.get(ref.name)
+    if entry is None:
+        return None
+    keys, spec = entry
+    outputs = spec.task_class.outputs or {}
+    if len(ref.path) <= keys or ref.path[keys] is None:
+        return None
+    name = ref.path[keys]
+    if name in outputs:
+        return None
+    listed = ", ".join(outputs) or "none"
+    close = _close(name, list(outputs))
+    hint = f"did you mean {close.split(', ')[0]}? " if close else ""
+    return (
+        f"task '{ref.name}' ({spec.type}) has no output '{name}': the template fails when "
+        "it renders",
+        f"{hint}its outputs: {listed} (kflow plugins {spec.task_class.type}); write "
+        f"'?? fallback' if the output may be missing",
+    )
 
 
 class _Names:
@@ -942,7 +1000,7 @@ def _is_template(value: Any) -> bool:
 
 def _check_duration(label: str, key: str, value: Any, where: Any, col: _Collector) -> bool:
     """A literal (non-template) duration must parse as Java's Duration does."""
-    from kflow.durations import duration_problem, parse_duration
+    from kflow.java.duration import duration_problem, parse_duration
 
     if value is None or _is_template(value):
         return True

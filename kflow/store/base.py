@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
-from kflow.engine.execution import Execution, TaskRun
+from kflow.records import Execution, TaskRun
 
 
 @dataclass(frozen=True)

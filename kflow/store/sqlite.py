@@ -23,8 +23,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from kflow.engine.execution import Execution, StateHistory, TaskRun, iso_instant, now
 from kflow.errors import KflowError, NotFoundError, StoreError
+from kflow.records import Execution, StateHistory, TaskRun, iso_instant, now
 from kflow.states import State
 from kflow.store import process
 from kflow.store.base import ExecutionStore, ExecutionSummary, LogRecord
@@ -85,6 +85,28 @@ _SCHEMA_V1 = [
     "CREATE INDEX IF NOT EXISTS logs_execution ON logs (execution_id, id)",
 ]
 
+
+def _outputs_once(conn: sqlite3.Connection) -> None:
+    """Migration 2 -> 3: drop the outputs from each taskruns document whose task_outputs
+    row holds the same outputs (compared as values, in Python: SQLite's JSON functions
+    reject the NaN that json.dumps may have written). A document whose outputs differ
+    keeps them: the document wins when both exist (see get_execution)."""
+    rows = conn.execute(
+        "SELECT t.id, t.doc, o.outputs FROM taskruns t JOIN task_outputs o ON o.taskrun_id = t.id"
+    ).fetchall()
+    for trid, doc_text, outputs_text in rows:
+        try:
+            doc = json.loads(doc_text)
+            same = isinstance(doc, dict) and doc.get("outputs") == json.loads(outputs_text)
+        except ValueError:
+            continue  # a document kflow did not write: leave it as it is
+        if same and doc.get("outputs") is not None:
+            del doc["outputs"]
+            conn.execute(
+                "UPDATE taskruns SET doc = ? WHERE id = ?", (json.dumps(doc, default=str), trid)
+            )
+
+
 Migration = Sequence[str] | Callable[[sqlite3.Connection], None]
 
 # MIGRATIONS[n - 1] takes a store from version n to n + 1: SQL statements, or a function
@@ -98,6 +120,9 @@ MIGRATIONS: list[Migration] = [
         "ALTER TABLE executions ADD COLUMN process_start TEXT",
         "CREATE INDEX IF NOT EXISTS executions_state ON executions (state)",
     ],
+    # 2 -> 3: a finished task run's outputs are kept once, in task_outputs (see
+    # _outputs_once); before, its taskruns document held a second copy.
+    _outputs_once,
 ]
 
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
@@ -541,6 +566,9 @@ class SQLiteStore(ExecutionStore):
 
     def save_taskrun(self, execution: Execution, taskrun: TaskRun) -> None:
         doc = taskrun.to_dict()
+        if taskrun.outputs and taskrun.state.current.terminal:
+            # kept once, in the task_outputs row written below (get_execution joins it)
+            del doc["outputs"]
         self._enqueue(
             "INSERT INTO taskruns (id, execution_id, seq, task_id, state, doc) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
@@ -635,9 +663,18 @@ class SQLiteStore(ExecutionStore):
         row = self._query("SELECT doc FROM executions WHERE id = ?", (eid,))
         data = json.loads(row[0][0])
         runs = self._query(
-            "SELECT doc FROM taskruns WHERE execution_id = ? ORDER BY seq", (eid,)
+            "SELECT t.doc, o.outputs FROM taskruns t "
+            "LEFT JOIN task_outputs o ON o.taskrun_id = t.id "
+            "WHERE t.execution_id = ? ORDER BY t.seq",
+            (eid,),
         )
-        data["taskRunList"] = [json.loads(r[0]) for r in runs]
+        docs = []
+        for doc_text, outputs_text in runs:
+            doc = json.loads(doc_text)
+            if "outputs" not in doc and outputs_text is not None:
+                doc["outputs"] = json.loads(outputs_text)  # a finished run's, kept once
+            docs.append(doc)
+        data["taskRunList"] = docs
         return Execution.from_dict(data)
 
     def get_flow_source(self, execution_id: str) -> str:

@@ -1,15 +1,15 @@
-"""The task plugin interface and the registry of task types.
+"""The task plugin interface: what a plugin author reads.
 
-A task type is one class, registered under its Kestra type name (plus Kestra's legacy
-aliases) in the ``kflow.tasks`` entry-point group. Built-ins and third-party plugins use
-the same group; classes are imported only when a flow uses their type, and a plugin that
-fails to import becomes one warning naming it (or a :class:`PluginError` if a flow uses it).
+A task type is one :class:`Task` subclass declaring its ``properties`` (:class:`Prop`) and
+``outputs`` (:class:`Output`), registered under its Kestra type name in the ``kflow.tasks``
+entry-point group (the lookup itself lives in :mod:`kflow.tasks.registry`).
 
 Writing a task::
 
     class Hello(Task):
         type = "com.example.Hello"
         properties = {"name": Prop(required=True, kind="string")}
+        outputs = {"greeting": Output("STRING", "Hello and the name")}
 
         def run(self, ctx: RunContext) -> dict[str, Any]:
             return {"greeting": "Hello " + ctx.render(self.spec.props["name"])}
@@ -17,21 +17,18 @@ Writing a task::
 
 from __future__ import annotations
 
+import json
 import threading
-import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
 
-from kflow.errors import PluginError
 from kflow.states import State
 
 if TYPE_CHECKING:
     from kflow.flow.model import TaskSpec
-
-ENTRY_POINT_GROUP = "kflow.tasks"
 
 # Properties every Kestra task accepts (Task.java); handled by the executor.
 COMMON_PROPERTIES = frozenset(
@@ -103,6 +100,21 @@ class Prop:
     ignored: str = ""
     allowed: tuple[str, ...] | None = None
     keys: Mapping[str, SubKey] | None = None
+
+
+@dataclass(frozen=True)
+class Output:
+    """A declared task output: its Kestra type and what it holds.
+
+    ``type`` is the name Kestra's plugin docs use (``STRING``, ``INTEGER``, ``BOOLEAN``,
+    ``URI``, ``MAP``, ``ARRAY``, ``OBJECT``...). ``dynamic`` marks a map whose keys the flow
+    decides (OutputValues ``values``, a script's ``vars``): names below it are not checked.
+    An output that a run may leave out (Kestra drops null outputs) is still declared.
+    """
+
+    type: str
+    doc: str = ""
+    dynamic: bool = False
 
 
 @dataclass
@@ -218,6 +230,11 @@ class Task:
     type: ClassVar[str] = ""
     aliases: ClassVar[tuple[str, ...]] = ()
     properties: ClassVar[Mapping[str, Prop]] = {}
+    # The outputs a run may produce; None = not declared (a plugin written before outputs
+    # were declared), treated like ``dynamic_outputs``.
+    outputs: ClassVar[Mapping[str, Output] | None] = None
+    # True when the flow decides the output names (no load-time check of ``outputs.t.x``).
+    dynamic_outputs: ClassVar[bool] = False
     flowable: ClassVar[bool] = False
 
     def __init__(self, spec: TaskSpec) -> None:
@@ -229,6 +246,51 @@ class Task:
             return self.spec.props[name]
         declared = self.properties.get(name)
         return declared.default if declared else None
+
+    # ----------------------------------------------------------------- typed properties
+    # Properties may be written as literals or as expressions; these helpers give every
+    # task the same reading of both (they began as the script tasks' helpers).
+    def rendered(self, ctx: RunContext, name: str, **extra: Any) -> Any:
+        """A property rendered as written (None when absent and without default)."""
+        value = self.prop(name)
+        return None if value is None else ctx.render(value, **extra)
+
+    def flag(self, ctx: RunContext, name: str) -> bool:
+        """A boolean property; expressions and "true"/"false" strings allowed."""
+        value = self.prop(name)
+        if isinstance(value, str):
+            value = ctx.render_typed(value)
+            if isinstance(value, str):
+                return value.strip().lower() == "true"
+        return bool(value)
+
+    def string_list(
+        self, ctx: RunContext, name: str, extra: Mapping[str, Any] | None = None
+    ) -> list[str]:
+        """A list-of-strings property, each item rendered (a lone expression may give a list,
+        or a JSON array as text); non-string items become compact JSON."""
+        extra = extra or {}
+        value = self.prop(name)
+        if value is None:
+            return []
+        if isinstance(value, str):
+            value = ctx.render_typed(value, **extra)
+            if isinstance(value, str):
+                text = value.strip()
+                if text.startswith("["):
+                    try:
+                        value = json.loads(text)
+                    except ValueError:
+                        value = [value]
+                else:
+                    value = [value]
+        else:
+            value = ctx.render(list(value), **extra)
+        if not isinstance(value, list):
+            value = [value]
+        return [
+            item if isinstance(item, str) else as_text(item) for item in value if item is not None
+        ]
 
     def run(self, ctx: RunContext) -> TaskResult | Mapping[str, Any]:
         """Do the work; return outputs (or a TaskResult). Raise TaskError to fail."""
@@ -244,6 +306,9 @@ class FlowableTask(Task):
     """A task that runs other tasks: it returns a plan, the executor runs it."""
 
     flowable: ClassVar[bool] = True
+    # Each direct child run gets an iteration value (ForEach): the outputs of the tasks
+    # below are reached as ``outputs.t[value]...``, one key per such ancestor.
+    iterates: ClassVar[bool] = False
     # AllowFailure: a FAILED block ends WARNING (after its errors ran)
     failure_is_warning: ClassVar[bool] = False
 
@@ -254,130 +319,53 @@ class FlowableTask(Task):
         raise TypeError("flowable tasks are planned, not run")
 
 
-# --------------------------------------------------------------------------- registry
 
-# The built-in types, by Kestra type name: the same table is declared as entry points in
-# pyproject.toml (a test keeps both equal). Looking built-ins up here first avoids scanning
-# every installed distribution's metadata on each run.
-BUILTINS: dict[str, str] = {
-    "io.kestra.plugin.core.debug.Return": "kflow.tasks.core.return_:Return",
-    "io.kestra.plugin.core.log.Log": "kflow.tasks.core.log:Log",
-    "io.kestra.plugin.core.output.OutputValues": "kflow.tasks.core.output_values:OutputValues",
-    "io.kestra.plugin.core.execution.Fail": "kflow.tasks.core.fail:Fail",
-    "io.kestra.plugin.core.flow.Sleep": "kflow.tasks.core.sleep:Sleep",
-    "io.kestra.plugin.core.flow.Subflow": "kflow.tasks.flow.subflow:Subflow",
-    "io.kestra.plugin.core.flow.Sequential": "kflow.tasks.flow.sequential:Sequential",
-    "io.kestra.plugin.core.flow.Parallel": "kflow.tasks.flow.parallel:Parallel",
-    "io.kestra.plugin.core.flow.ForEach": "kflow.tasks.flow.foreach:ForEach",
-    "io.kestra.plugin.core.flow.EachSequential": "kflow.tasks.flow.each_sequential:EachSequential",
-    "io.kestra.plugin.core.flow.EachParallel": "kflow.tasks.flow.each_parallel:EachParallel",
-    "io.kestra.plugin.core.flow.If": "kflow.tasks.flow.if_:If",
-    "io.kestra.plugin.core.flow.AllowFailure": "kflow.tasks.flow.allow_failure:AllowFailure",
-    "io.kestra.plugin.core.flow.Switch": "kflow.tasks.flow.switch:Switch",
-    "io.kestra.plugin.core.http.Request": "kflow.tasks.http.request:Request",
-    "io.kestra.plugin.core.http.Download": "kflow.tasks.http.download:Download",
-    "io.kestra.plugin.jdbc.duckdb.Query": "kflow.tasks.jdbc.duckdb_query:DuckDbQuery",
-    "io.kestra.plugin.scripts.shell.Commands": "kflow.tasks.scripts.shell_commands:ShellCommands",
-    "io.kestra.plugin.scripts.shell.Script": "kflow.tasks.scripts.shell_script:ShellScript",
-    "io.kestra.plugin.scripts.python.Script": "kflow.tasks.scripts.python_script:PythonScript",
-    "io.kestra.plugin.scripts.python.Commands": "kflow.tasks.scripts.python_commands:PythonCommands",
-}
-
-# Kestra's legacy names (``@Plugin(aliases=...)``), mapped to the current type name.
-ALIASES: dict[str, str] = {
-    "io.kestra.core.tasks.debugs.Return": "io.kestra.plugin.core.debug.Return",
-    "io.kestra.core.tasks.log.Log": "io.kestra.plugin.core.log.Log",
-    "io.kestra.core.tasks.outputs.OutputValues": "io.kestra.plugin.core.output.OutputValues",
-    "io.kestra.core.tasks.executions.Fail": "io.kestra.plugin.core.execution.Fail",
-    "io.kestra.core.tasks.flows.Sleep": "io.kestra.plugin.core.flow.Sleep",
-    "io.kestra.core.tasks.flows.Subflow": "io.kestra.plugin.core.flow.Subflow",
-    "io.kestra.core.tasks.flows.Flow": "io.kestra.plugin.core.flow.Subflow",
-    "io.kestra.core.tasks.flows.Sequential": "io.kestra.plugin.core.flow.Sequential",
-    "io.kestra.core.tasks.flows.Parallel": "io.kestra.plugin.core.flow.Parallel",
-    "io.kestra.core.tasks.flows.EachSequential": "io.kestra.plugin.core.flow.EachSequential",
-    "io.kestra.core.tasks.flows.EachParallel": "io.kestra.plugin.core.flow.EachParallel",
-    "io.kestra.core.tasks.flows.If": "io.kestra.plugin.core.flow.If",
-    "io.kestra.core.tasks.flows.AllowFailure": "io.kestra.plugin.core.flow.AllowFailure",
-    "io.kestra.core.tasks.flows.Switch": "io.kestra.plugin.core.flow.Switch",
-    "io.kestra.plugin.fs.http.Request": "io.kestra.plugin.core.http.Request",
-    "io.kestra.plugin.fs.http.Download": "io.kestra.plugin.core.http.Download",
-}
-
-# Types Kestra has that kflow knowingly refuses, with the reason given to the user.
-UNSUPPORTED: dict[str, str] = {
-    "io.kestra.core.tasks.scripts.Bash": "the deprecated Bash task is not supported; "
-    "use io.kestra.plugin.scripts.shell.Commands",
-}
-
-_lock = threading.Lock()
-_entry_points: dict[str, str] | None = None
-_loaded: dict[str, type[Task]] = {}
+def as_text(value: Any) -> str:
+    """A property item as text: strings as they are, other values as compact JSON."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, (int, float)):
+        # int()/float() first: Pebble's Long and Float subclasses print as Long(1) via repr
+        return str(int(value) if isinstance(value, int) else float(value))
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def _scan_entry_points() -> dict[str, str]:
-    """Type name → "module:Class" for every installed ``kflow.tasks`` entry point (once)."""
-    global _entry_points
-    with _lock:
-        if _entry_points is None:
-            from importlib.metadata import entry_points
+def truthy_string(text: Any) -> bool:
+    """Kestra's ``TruthUtils``: false only for ``false``, ``0``, ``-0`` or empty.
 
-            found: dict[str, str] = {}
-            try:
-                for ep in entry_points(group=ENTRY_POINT_GROUP):
-                    found[ep.name] = ep.value
-            except Exception as exc:  # a broken distribution must not stop kflow
-                warnings.warn(f"cannot read kflow.tasks entry points: {exc}", stacklevel=2)
-            _entry_points = found
-        return _entry_points
+    Here rather than in the executor so that tasks (If, Fail) and ``runIf`` share one rule
+    without tasks importing the executor.
+    """
+    if text is None:
+        return False
+    if isinstance(text, bool):
+        return text
+    s = str(text).strip()
+    return s not in ("", "false", "0", "-0")
 
 
-def canonical_type(name: str) -> str:
-    """The current Kestra type name for ``name`` (resolves legacy aliases)."""
-    return ALIASES.get(name, name)
+# Registry names that lived here before :mod:`kflow.tasks.registry` existed; plugins and
+# tests may still import them from ``kflow.tasks.base``. Resolved lazily, because the
+# registry imports this module.
+_REGISTRY_NAMES = frozenset(
+    {
+        "ALIASES",
+        "BUILTINS",
+        "ENTRY_POINT_GROUP",
+        "UNSUPPORTED",
+        "canonical_type",
+        "known_types",
+        "lookup",
+        "register",
+    }
+)
 
 
-def known_types() -> list[str]:
-    """Every task type name kflow can run (built-ins, aliases and plugins)."""
-    names = set(BUILTINS) | set(ALIASES) | set(_scan_entry_points())
-    return sorted(names)
+def __getattr__(name: str) -> Any:
+    if name in _REGISTRY_NAMES:
+        from kflow.tasks import registry
 
-
-def _import(target: str, type_name: str) -> type[Task]:
-    import importlib
-
-    module_name, _, attr = target.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-        cls = getattr(module, attr)
-    except Exception as exc:
-        raise PluginError(
-            f"task type {type_name} cannot be loaded from {target}: {exc}",
-            hint="reinstall the plugin that provides it, or remove the task",
-        ) from exc
-    if not (isinstance(cls, type) and issubclass(cls, Task)):
-        raise PluginError(f"{target} (task type {type_name}) is not a kflow Task class")
-    return cls
-
-
-def lookup(name: str) -> type[Task] | None:
-    """The class for a task type name or alias, or None when no plugin provides it."""
-    type_name = canonical_type(name)
-    cls = _loaded.get(type_name)
-    if cls is not None:
-        return cls
-    target = BUILTINS.get(type_name)
-    if target is None:
-        target = _scan_entry_points().get(type_name) or _scan_entry_points().get(name)
-    if target is None:
-        return None
-    cls = _import(target, type_name)
-    _loaded[type_name] = cls
-    return cls
-
-
-def register(cls: type[Task]) -> type[Task]:
-    """Register a task class in-process (tests, embedding); entry points are the normal way."""
-    _loaded[cls.type] = cls
-    for alias in cls.aliases:
-        ALIASES[alias] = cls.type
-    return cls
+        return getattr(registry, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

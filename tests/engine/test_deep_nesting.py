@@ -11,7 +11,6 @@ import threading
 
 import pytest
 
-from kflow.durations import duration_problem, parse_duration, wait_for
 from tests.conftest import kflow_cli
 
 
@@ -72,48 +71,6 @@ def test_deep_nesting_in_process(write_flow):
     worker.start()
     worker.join()
     assert result[0].state.current.value == "SUCCESS"
-
-
-# ---------------------------------------------------------------- durations
-
-
-@pytest.mark.parametrize(
-    ("text", "seconds"),
-    [
-        ("PT10S", 10.0),
-        ("P2DT3H4M", 2 * 86400 + 3 * 3600 + 4 * 60.0),
-        ("PT-1.5S", -1.5),
-        ("-PT1M", -60.0),
-        ("PT9223372036854775807S", float(2**63 - 1)),  # Long.MAX_VALUE seconds: Java takes it
-    ],
-)
-def test_durations_java_accepts(text, seconds):
-    assert parse_duration(text) == seconds
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "PT99999999999999999999S",
-        "PT9223372036854775808S",
-        "P106751991167301D",
-        "PT2562047788015216H",
-    ],
-)
-def test_durations_beyond_java_long_are_refused(text):
-    assert parse_duration(text) is None
-    assert duration_problem(text).startswith("is out of range")
-
-
-def test_duration_problem_for_bad_syntax():
-    assert duration_problem("5 minutes") == "is not an ISO-8601 duration"
-
-
-def test_wait_for_accepts_any_duration():
-    event = threading.Event()
-    event.set()
-    assert wait_for(event, 1e18) is True  # Event.wait(1e18) raises OverflowError
-    assert wait_for(threading.Event(), 0.0) is False
 
 
 SLEEP = """

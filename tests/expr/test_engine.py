@@ -353,32 +353,6 @@ def test_import_does_not_load_jq() -> None:
 # -- values ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("value", "text"),
-    [
-        (1.0, "1.0"),
-        (-2.5, "-2.5"),
-        (100.0, "100.0"),
-        (0.001, "0.001"),
-        (0.0001, "1.0E-4"),
-        (1e7, "1.0E7"),
-        (9999999.0, "9999999.0"),
-        (12345678.9, "1.23456789E7"),
-        (0.1 + 0.2, "0.30000000000000004"),
-        (1e23, "1.0E23"),
-        (5e-324, "4.9E-324"),
-        (-0.0, "-0.0"),
-        (float("inf"), "Infinity"),
-        (float("-inf"), "-Infinity"),
-        (float("nan"), "NaN"),
-    ],
-)
-def test_java_float(value: float, text: str) -> None:
-    from kflow.expr.values import java_float
-
-    assert java_float(value) == text
-
-
 def test_value_printing() -> None:
     from kflow.expr.values import Entry, Float, java_to_string, to_json, to_string
 

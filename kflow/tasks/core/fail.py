@@ -5,20 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from kflow.errors import TaskError
-from kflow.tasks.base import Prop, RunContext, Task
+from kflow.tasks.base import Prop, RunContext, Task, truthy_string
 
 
 class Fail(Task):
     type = "io.kestra.plugin.core.execution.Fail"
     aliases = ("io.kestra.core.tasks.executions.Fail",)
+    outputs = {}
     properties = {
         "condition": Prop(kind="string", doc="fail only when this renders truthy"),
         "errorMessage": Prop(default="Task failure", kind="string"),
     }
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
-        from kflow.engine.executor import truthy_string
-
         message = str(ctx.render(self.prop("errorMessage") or "Task failure"))
         condition = self.prop("condition")
         if condition is None:

@@ -13,6 +13,7 @@ LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR")
 class Log(Task):
     type = "io.kestra.plugin.core.log.Log"
     aliases = ("io.kestra.core.tasks.log.Log",)
+    outputs = {}
     properties = {
         "message": Prop(required=True, doc="a string or a list of strings to log"),
         "level": Prop(default="INFO", kind="string"),

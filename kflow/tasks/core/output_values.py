@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from kflow.errors import TaskError
-from kflow.tasks.base import Prop, RunContext, Task
+from kflow.tasks.base import Output, Prop, RunContext, Task
 
 
 class OutputValues(Task):
     type = "io.kestra.plugin.core.output.OutputValues"
     aliases = ("io.kestra.core.tasks.outputs.OutputValues",)
+    outputs = {"values": Output("MAP", "The rendered `values` map", dynamic=True)}
     properties = {"values": Prop(kind="any", doc="a map of output names to values")}
 
     def run(self, ctx: RunContext) -> dict[str, Any]:

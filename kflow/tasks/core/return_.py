@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from kflow.tasks.base import Prop, RunContext, Task
+from kflow.tasks.base import Output, Prop, RunContext, Task
 
 
 class Return(Task):
     type = "io.kestra.plugin.core.debug.Return"
     aliases = ("io.kestra.core.tasks.debugs.Return",)
+    outputs = {"value": Output("STRING", "The rendered `format`; absent when `format` is null")}
     properties = {"format": Prop(kind="string", doc="the text to render into `value`")}
 
     def run(self, ctx: RunContext) -> dict[str, Any]:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from kflow.durations import duration_problem, parse_duration, wait_for
 from kflow.errors import TaskError
+from kflow.java.duration import duration_problem, parse_duration, wait_for
 from kflow.tasks.base import Prop, RunContext, Task
 
 
 class Sleep(Task):
     type = "io.kestra.plugin.core.flow.Sleep"
     aliases = ("io.kestra.core.tasks.flows.Sleep",)
+    outputs = {}
     properties = {"duration": Prop(required=True, kind="duration", doc="e.g. duration: PT5S")}
 
     def run(self, ctx: RunContext) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from kflow.tasks.base import ChildGroup, FlowablePlan, FlowableTask, Prop, RunCo
 class AllowFailure(FlowableTask):
     type = "io.kestra.plugin.core.flow.AllowFailure"
     aliases = ("io.kestra.core.tasks.flows.AllowFailure",)
+    outputs = {}
     properties = {"tasks": Prop(required=True, kind="tasks")}
     # the executor maps this flowable's FAILED state to WARNING
     failure_is_warning = True

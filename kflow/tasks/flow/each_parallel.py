@@ -9,6 +9,8 @@ from kflow.tasks.flow.foreach import iteration_values
 class EachParallel(FlowableTask):
     type = "io.kestra.plugin.core.flow.EachParallel"
     aliases = ("io.kestra.core.tasks.flows.EachParallel",)
+    iterates = True
+    outputs = {}
     properties = {
         "value": Prop(required=True),
         "tasks": Prop(required=True, kind="tasks"),

@@ -9,6 +9,8 @@ from kflow.tasks.flow.foreach import iteration_values
 class EachSequential(FlowableTask):
     type = "io.kestra.plugin.core.flow.EachSequential"
     aliases = ("io.kestra.core.tasks.flows.EachSequential",)
+    iterates = True
+    outputs = {}
     properties = {"value": Prop(required=True), "tasks": Prop(required=True, kind="tasks")}
 
     def plan(self, ctx: RunContext) -> FlowablePlan:

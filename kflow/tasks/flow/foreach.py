@@ -47,6 +47,8 @@ def iteration_values(raw: Any, ctx: RunContext, task_name: str = "Each") -> list
 
 class ForEach(FlowableTask):
     type = "io.kestra.plugin.core.flow.ForEach"
+    iterates = True
+    outputs = {}
     properties = {
         "values": Prop(required=True, doc="a list, or a JSON array string / expression"),
         "concurrencyLimit": Prop(default=1, kind="int", doc="1 = one at a time, 0 = all at once"),

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from kflow.tasks.base import ChildGroup, FlowablePlan, FlowableTask, Prop, RunContext
+from kflow.tasks.base import (
+    ChildGroup,
+    FlowablePlan,
+    FlowableTask,
+    Output,
+    Prop,
+    RunContext,
+    truthy_string,
+)
 
 
 class If(FlowableTask):
     type = "io.kestra.plugin.core.flow.If"
     aliases = ("io.kestra.core.tasks.flows.If",)
+    outputs = {"evaluationResult": Output("BOOLEAN", "The condition, read as Kestra's truth rule")}
     properties = {
         "condition": Prop(required=True, doc="truthy unless it renders to false, 0, -0 or ''"),
         "then": Prop(required=True, kind="tasks"),
@@ -21,7 +30,6 @@ class If(FlowableTask):
         return [] if spec.props.get("then") else ["'then' must not be empty"]
 
     def plan(self, ctx: RunContext) -> FlowablePlan:
-        from kflow.engine.executor import truthy_string
         from kflow.expr.values import to_string
 
         result = truthy_string(to_string(ctx.render(self.prop("condition"))))

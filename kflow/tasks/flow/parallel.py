@@ -11,6 +11,7 @@ from kflow.tasks.base import ChildGroup, FlowablePlan, FlowableTask, Prop, RunCo
 class Parallel(FlowableTask):
     type = "io.kestra.plugin.core.flow.Parallel"
     aliases = ("io.kestra.core.tasks.flows.Parallel",)
+    outputs = {}
     properties = {
         "tasks": Prop(required=True, kind="tasks"),
         "concurrent": Prop(default=0, kind="int", doc="0 = no limit"),

@@ -8,6 +8,7 @@ from kflow.tasks.base import ChildGroup, FlowablePlan, FlowableTask, Prop, RunCo
 class Sequential(FlowableTask):
     type = "io.kestra.plugin.core.flow.Sequential"
     aliases = ("io.kestra.core.tasks.flows.Sequential",)
+    outputs = {}
     properties = {"tasks": Prop(required=True, kind="tasks")}
 
     def plan(self, ctx: RunContext) -> FlowablePlan:

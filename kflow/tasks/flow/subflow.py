@@ -6,7 +6,7 @@ from typing import Any
 
 from kflow.errors import TaskError
 from kflow.states import State
-from kflow.tasks.base import Prop, RunContext, Task, TaskResult
+from kflow.tasks.base import Output, Prop, RunContext, Task, TaskResult
 
 _TRANSMITTED = (State.FAILED, State.KILLED, State.WARNING)
 
@@ -14,6 +14,13 @@ _TRANSMITTED = (State.FAILED, State.KILLED, State.WARNING)
 class Subflow(Task):
     type = "io.kestra.plugin.core.flow.Subflow"
     aliases = ("io.kestra.core.tasks.flows.Subflow", "io.kestra.core.tasks.flows.Flow")
+    outputs = {
+        "executionId": Output("STRING", "The child execution's id"),
+        "state": Output("STRING", "The child's final state (CREATED when not waiting)"),
+        "outputs": Output(
+            "MAP", "The child's flow outputs (or the legacy `outputs` property)", dynamic=True
+        ),
+    }
     properties = {
         "namespace": Prop(required=True, kind="string"),
         "flowId": Prop(required=True, kind="string"),

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from kflow.tasks.base import ChildGroup, FlowablePlan, FlowableTask, Prop, RunContext
+from kflow.tasks.base import ChildGroup, FlowablePlan, FlowableTask, Output, Prop, RunContext
 
 
 class Switch(FlowableTask):
     type = "io.kestra.plugin.core.flow.Switch"
     aliases = ("io.kestra.core.tasks.flows.Switch",)
+    outputs = {
+        "value": Output("STRING", "The rendered `value`"),
+        "defaults": Output("BOOLEAN", "True when no case matched"),
+    }
     properties = {
         "value": Prop(required=True, kind="string"),
         "cases": Prop(kind="cases"),

@@ -10,8 +10,8 @@ import urllib.request
 from collections.abc import Mapping
 from typing import Any
 
-from kflow.durations import parse_duration
 from kflow.errors import TaskError
+from kflow.java.duration import parse_duration
 from kflow.tasks.base import Prop, RunContext, SubKey
 
 _PROXY = (

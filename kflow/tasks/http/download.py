@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from kflow.errors import TaskError
-from kflow.tasks.base import Prop, RunContext, Task
+from kflow.tasks.base import Output, Prop, RunContext, Task
 from kflow.tasks.http.common import HTTP_PROPERTIES, check_http, header_lists, send, status_allowed
 
 # Most file systems refuse a file name over 255 bytes; a longer name from a URL, a
@@ -24,6 +24,12 @@ _MAX_EXT = 32
 class Download(Task):
     type = "io.kestra.plugin.core.http.Download"
     aliases = ("io.kestra.plugin.fs.http.Download",)
+    outputs = {
+        "uri": Output("URI", "kestra:/// URI of the stored response body"),
+        "code": Output("INTEGER", "HTTP status code"),
+        "length": Output("LONG", "Bytes received"),
+        "headers": Output("MAP", "Response headers, name → list of values", dynamic=True),
+    }
     properties = {
         **HTTP_PROPERTIES,
         "failOnEmptyResponse": Prop(default=True, kind="bool"),

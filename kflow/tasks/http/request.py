@@ -5,13 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from kflow.errors import TaskError
-from kflow.tasks.base import RunContext, Task
+from kflow.tasks.base import Output, RunContext, Task
 from kflow.tasks.http.common import HTTP_PROPERTIES, check_http, header_lists, send, status_allowed
 
 
 class Request(Task):
     type = "io.kestra.plugin.core.http.Request"
     aliases = ("io.kestra.plugin.fs.http.Request",)
+    outputs = {
+        "uri": Output("URI", "The request URL"),
+        "code": Output("INTEGER", "HTTP status code"),
+        "headers": Output("MAP", "Response headers, name → list of values", dynamic=True),
+        "body": Output("STRING", "The response body as text; absent when empty or encrypted"),
+        "encryptedBody": Output("OBJECT", "The body, encrypted (with `encryptBody: true`)"),
+        "formData": Output("MAP", "Declared by Kestra, never filled", dynamic=True),
+    }
     properties = HTTP_PROPERTIES
 
     @classmethod

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 from kflow import ion
 from kflow.errors import TaskError
 from kflow.ids import new_id
-from kflow.tasks.base import Prop, RunContext, Task
+from kflow.tasks.base import Output, Prop, RunContext, Task
 from kflow.tasks.scripts.files import inside, parse_input_files, write_input_files
 
 if TYPE_CHECKING:
@@ -60,6 +60,14 @@ class DuckDbQuery(Task):
     """Run SQL in an embedded DuckDB database and fetch, store or drop the result."""
 
     type = "io.kestra.plugin.jdbc.duckdb.Query"
+    outputs = {
+        "row": Output("MAP", "The first row (fetchType FETCH_ONE)", dynamic=True),
+        "rows": Output("ARRAY", "Every row (fetchType FETCH)"),
+        "uri": Output("URI", "Ion file of the rows (fetchType STORE)"),
+        "size": Output("LONG", "Number of rows fetched or stored"),
+        "outputFiles": Output("MAP", "File name → kestra:/// URI", dynamic=True),
+        "databaseUri": Output("URI", "The database file (outputDbFile: true)"),
+    }
     properties = {
         "sql": Prop(
             required=True,

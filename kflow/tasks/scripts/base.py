@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 from kflow.errors import TaskError
 from kflow.ids import new_id
 from kflow.states import State
-from kflow.tasks.base import Prop, RunContext, Task, TaskResult
+from kflow.tasks.base import Output, Prop, RunContext, Task, TaskResult, as_text
 from kflow.tasks.scripts.files import (
     StorageLocalizer,
     compile_output_patterns,
@@ -38,6 +38,8 @@ from kflow.tasks.scripts.files import (
 from kflow.tasks.scripts.process import run_streaming
 from kflow.tasks.scripts.protocol import LineSink
 from kflow.tasks.scripts.runners import check_runner
+
+__all__ = ["SCRIPT_PROPERTIES", "ScriptTask", "as_text"]  # as_text: kept for old imports
 
 DEFAULT_INTERPRETER = ("/bin/sh", "-c")
 
@@ -72,6 +74,13 @@ class ScriptTask(Task):
     """Base of the shell and Python script tasks; subclasses provide the main commands."""
 
     properties: ClassVar[Mapping[str, Prop]] = SCRIPT_PROPERTIES
+    outputs = {
+        "exitCode": Output("INTEGER", "The exit code of the commands"),
+        "vars": Output(
+            "MAP", 'Values the script reported with ::{"outputs": {...}}::', dynamic=True
+        ),
+        "outputFiles": Output("MAP", "File name → kestra:/// URI of each kept file", dynamic=True),
+    }
     # Environment variables the task type always sets (Python: PYTHONUNBUFFERED...).
     default_env: ClassVar[Mapping[str, str]] = {}
 
@@ -89,45 +98,6 @@ class ScriptTask(Task):
         """Prepare what the commands run in (may change ``env``); yields the beforeCommands
         still to run in the script."""
         yield before
-
-    # ----------------------------------------------------------------- property helpers
-    def flag(self, ctx: RunContext, name: str) -> bool:
-        """A boolean property; expressions and "true"/"false" strings allowed."""
-        value = self.prop(name)
-        if isinstance(value, str):
-            value = ctx.render_typed(value)
-            if isinstance(value, str):
-                return value.strip().lower() == "true"
-        return bool(value)
-
-    def string_list(self, ctx: RunContext, name: str, extra: Mapping[str, Any]) -> list[str]:
-        """A list-of-strings property, each item rendered (a lone expression may give a list)."""
-        value = self.prop(name)
-        if value is None:
-            return []
-        if isinstance(value, str):
-            value = ctx.render_typed(value, **extra)
-            if isinstance(value, str):
-                text = value.strip()
-                if text.startswith("["):
-                    try:
-                        value = json.loads(text)
-                    except ValueError:
-                        value = [value]
-                else:
-                    value = [value]
-        else:
-            value = ctx.render(list(value), **extra)
-        if not isinstance(value, list):
-            value = [value]
-        return [
-            item if isinstance(item, str) else as_text(item) for item in value if item is not None
-        ]
-
-    def rendered(self, ctx: RunContext, name: str, **extra: Any) -> Any:
-        """A property rendered as written (None when absent and without default)."""
-        value = self.prop(name)
-        return None if value is None else ctx.render(value, **extra)
 
     def _input_files(self, ctx: RunContext, extra: Mapping[str, Any]) -> Any:
         """``inputFiles`` rendered, keys included (both see ``workingDir``)."""
@@ -242,14 +212,3 @@ class ScriptTask(Task):
             ]
             files.update(upload_output_files(ctx, workdir, produced, base=output_dir))
         return files
-
-
-def as_text(value: Any) -> str:
-    """A property item as text: strings as they are, other values as compact JSON."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool) or value is None:
-        return json.dumps(value)
-    if isinstance(value, (int, float)):
-        return str(value)
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)

@@ -8,8 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-from kflow.tasks.base import Prop, RunContext
-from kflow.tasks.scripts.base import as_text
+from kflow.tasks.base import Prop, RunContext, as_text
 from kflow.tasks.scripts.files import StorageLocalizer, temp_file
 from kflow.tasks.scripts.python_base import PYTHON_PROPERTIES, PythonTask
 

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-from kflow.tasks.base import Prop, RunContext
-from kflow.tasks.scripts.base import SCRIPT_PROPERTIES, ScriptTask, as_text
+from kflow.tasks.base import Prop, RunContext, as_text
+from kflow.tasks.scripts.base import SCRIPT_PROPERTIES, ScriptTask
 from kflow.tasks.scripts.files import StorageLocalizer
 
 

@@ -1,4 +1,5 @@
-"""Java ``java.time`` dates for Kestra's date filters: parsing, zones and patterns.
+"""Java's ``java.time`` for Kestra's date filters: ``DateTimeFormatter`` patterns, zones,
+locales, ``ZonedDateTime`` parsing, printing and arithmetic.
 
 Kestra's ``date``, ``dateAdd``, ``timestamp*`` filters and the ``now()`` function go through
 ``AbstractDate`` (``K:runners/pebble/AbstractDate.java``), which speaks
@@ -25,10 +26,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kflow.errors import ExpressionError
+from kflow.java.isotime import iso_local_time, offset_id
 
 DEFAULT_ZONE = "UTC"
 """kflow's default time zone when a filter gets no ``timeZone`` (Kestra: the JVM's zone)."""
@@ -54,18 +55,6 @@ class Zone:
     is_offset: bool = False
 
 
-def _offset_id(seconds: int) -> str:
-    """``ZoneOffset.getId()``: ``Z``, ``+02:00``, ``-05:30``, ``+01:00:30``."""
-    if seconds == 0:
-        return "Z"
-    sign = "+" if seconds > 0 else "-"
-    s = abs(seconds)
-    h, rem = divmod(s, 3600)
-    m, sec = divmod(rem, 60)
-    out = f"{sign}{h:02d}:{m:02d}"
-    return out + (f":{sec:02d}" if sec else "")
-
-
 _OFFSET_RE = re.compile(r"([+-])(\d{1,2})(?::?(\d{2})(?::?(\d{2}))?)?\Z")
 
 
@@ -89,7 +78,7 @@ def _fixed(seconds: int) -> timezone:
 
 def offset_zone(seconds: int) -> Zone:
     """A ``ZoneOffset`` zone."""
-    return Zone(_offset_id(seconds), _fixed(seconds), is_offset=True)
+    return Zone(offset_id(seconds), _fixed(seconds), is_offset=True)
 
 
 # Region ids Java accepts without a slash (its tzdb has them); ZoneInfo also has others
@@ -157,7 +146,7 @@ def zone_of(name: str | None) -> Zone:
                 raise ExpressionError(f"Invalid ID for offset-based ZoneId: {name}")
             if seconds == 0:
                 return Zone(prefix, _UTC)
-            return Zone(prefix + _offset_id(seconds), _fixed(seconds))
+            return Zone(prefix + offset_id(seconds), _fixed(seconds))
     if ("/" not in name and name not in _SLASHLESS) or ".." in name or name.startswith("/"):
         raise ExpressionError(f"Unknown time-zone ID: {name}")
     try:
@@ -938,14 +927,9 @@ def format_pattern(d: JavaDateTime, pattern: str, locale: Locale = ENGLISH) -> s
     return "".join(out)
 
 
-def _iso_fraction(nano: int) -> str:
-    """``appendFraction(NANO_OF_SECOND, 0, 9, true)``: trailing zeros dropped."""
-    return "." + f"{nano:09d}".rstrip("0") if nano else ""
-
-
 def _iso_local_time(d: JavaDateTime) -> str:
     dt = d.dt
-    return f"{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}" + _iso_fraction(d.nano)
+    return iso_local_time(dt.hour, dt.minute, dt.second, d.nano)
 
 
 def _iso_local_date(d: JavaDateTime) -> str:
@@ -953,7 +937,7 @@ def _iso_local_date(d: JavaDateTime) -> str:
 
 
 def _iso_offset(d: JavaDateTime) -> str:
-    return _offset_id(d.offset_seconds)
+    return offset_id(d.offset_seconds)
 
 
 def _iso_constant(d: JavaDateTime, name: str) -> str:
@@ -1472,39 +1456,6 @@ def parse_date(
     return from_local(local, nano, zone)
 
 
-def to_date(
-    value: Any, zone: Zone, existing_format: str | None = None, locale: Locale = ENGLISH
-) -> JavaDateTime:
-    """``AbstractDate.convert``: a Java ``Long`` is epoch seconds, a String is parsed.
-
-    Kestra casts anything else to String and fails: an ``Integer`` (a whole number from the
-    context, not a literal) fails there too, so kflow refuses it the same way.
-    """
-    from kflow.expr.values import is_java_long, java_class_name
-
-    if isinstance(value, JavaDateTime):
-        return value
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            return from_local(value, value.microsecond * 1000, zone)
-        return JavaDateTime(
-            value,
-            value.microsecond * 1000,
-            offset_zone(
-                int(value.utcoffset().total_seconds())  # type: ignore[union-attr]
-            ),
-        ).with_zone(zone)
-    if isinstance(value, date):
-        return from_local(datetime(value.year, value.month, value.day, 12), 0, zone)
-    if is_java_long(value):
-        return from_epoch_second(int(value), zone)
-    if not isinstance(value, str):
-        raise ExpressionError(
-            f"class {java_class_name(value)} cannot be cast to class java.lang.String"
-        )
-    return parse_date(value, zone, existing_format, locale)
-
-
 # ---------------------------------------------------------------------------------------------
 # arithmetic
 
@@ -1586,7 +1537,6 @@ __all__ = [
     "now",
     "parse_date",
     "plus",
-    "to_date",
     "week_based",
     "zone_of",
 ]

@@ -265,7 +265,13 @@ def java_replacement(replacement: str) -> Callable[[re.Match[str]], str]:
 
 def java_split(s: str, regex: str, limit: int = 0) -> list[str]:
     """``String.split(regex, limit)``."""
-    pattern = java_regex(regex)
+    return split_on(java_regex(regex), s, limit)
+
+
+def split_on(pattern: re.Pattern[str], s: str, limit: int = 0) -> list[str]:
+    """``String.split`` on an already compiled pattern (callers that translate regex errors
+    into their own messages compile first): trailing empty strings dropped when
+    ``limit == 0``."""
     parts: list[str] = []
     start = 0
     matched = False
@@ -287,4 +293,4 @@ def java_split(s: str, regex: str, limit: int = 0) -> list[str]:
     return parts
 
 
-__all__ = ["JavaRegexError", "java_regex", "java_replacement", "java_split"]
+__all__ = ["JavaRegexError", "java_regex", "java_replacement", "java_split", "split_on"]

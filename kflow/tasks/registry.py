@@ -1,0 +1,144 @@
+"""The registry of task types: which class runs a Kestra type name.
+
+Built-ins and third-party plugins use the same ``kflow.tasks`` entry-point group; classes
+are imported only when a flow uses their type, and a plugin that fails to import becomes
+one warning naming it (or a :class:`~kflow.errors.PluginError` if a flow uses it). The
+interface a plugin implements lives apart, in :mod:`kflow.tasks.base`: a plugin author
+never needs to read this module.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+
+from kflow.errors import PluginError
+from kflow.tasks.base import Task
+
+ENTRY_POINT_GROUP = "kflow.tasks"
+
+# The built-in types, by Kestra type name: the same table is declared as entry points in
+# pyproject.toml (a test keeps both equal). Looking built-ins up here first avoids scanning
+# every installed distribution's metadata on each run.
+BUILTINS: dict[str, str] = {
+    "io.kestra.plugin.core.debug.Return": "kflow.tasks.core.return_:Return",
+    "io.kestra.plugin.core.log.Log": "kflow.tasks.core.log:Log",
+    "io.kestra.plugin.core.output.OutputValues": "kflow.tasks.core.output_values:OutputValues",
+    "io.kestra.plugin.core.execution.Fail": "kflow.tasks.core.fail:Fail",
+    "io.kestra.plugin.core.flow.Sleep": "kflow.tasks.core.sleep:Sleep",
+    "io.kestra.plugin.core.flow.Subflow": "kflow.tasks.flow.subflow:Subflow",
+    "io.kestra.plugin.core.flow.Sequential": "kflow.tasks.flow.sequential:Sequential",
+    "io.kestra.plugin.core.flow.Parallel": "kflow.tasks.flow.parallel:Parallel",
+    "io.kestra.plugin.core.flow.ForEach": "kflow.tasks.flow.foreach:ForEach",
+    "io.kestra.plugin.core.flow.EachSequential": "kflow.tasks.flow.each_sequential:EachSequential",
+    "io.kestra.plugin.core.flow.EachParallel": "kflow.tasks.flow.each_parallel:EachParallel",
+    "io.kestra.plugin.core.flow.If": "kflow.tasks.flow.if_:If",
+    "io.kestra.plugin.core.flow.AllowFailure": "kflow.tasks.flow.allow_failure:AllowFailure",
+    "io.kestra.plugin.core.flow.Switch": "kflow.tasks.flow.switch:Switch",
+    "io.kestra.plugin.core.http.Request": "kflow.tasks.http.request:Request",
+    "io.kestra.plugin.core.http.Download": "kflow.tasks.http.download:Download",
+    "io.kestra.plugin.jdbc.duckdb.Query": "kflow.tasks.jdbc.duckdb_query:DuckDbQuery",
+    "io.kestra.plugin.scripts.shell.Commands": "kflow.tasks.scripts.shell_commands:ShellCommands",
+    "io.kestra.plugin.scripts.shell.Script": "kflow.tasks.scripts.shell_script:ShellScript",
+    "io.kestra.plugin.scripts.python.Script": "kflow.tasks.scripts.python_script:PythonScript",
+    "io.kestra.plugin.scripts.python.Commands": "kflow.tasks.scripts.python_commands:PythonCommands",
+}
+
+# Kestra's legacy names (``@Plugin(aliases=...)``), mapped to the current type name.
+ALIASES: dict[str, str] = {
+    "io.kestra.core.tasks.debugs.Return": "io.kestra.plugin.core.debug.Return",
+    "io.kestra.core.tasks.log.Log": "io.kestra.plugin.core.log.Log",
+    "io.kestra.core.tasks.outputs.OutputValues": "io.kestra.plugin.core.output.OutputValues",
+    "io.kestra.core.tasks.executions.Fail": "io.kestra.plugin.core.execution.Fail",
+    "io.kestra.core.tasks.flows.Sleep": "io.kestra.plugin.core.flow.Sleep",
+    "io.kestra.core.tasks.flows.Subflow": "io.kestra.plugin.core.flow.Subflow",
+    "io.kestra.core.tasks.flows.Flow": "io.kestra.plugin.core.flow.Subflow",
+    "io.kestra.core.tasks.flows.Sequential": "io.kestra.plugin.core.flow.Sequential",
+    "io.kestra.core.tasks.flows.Parallel": "io.kestra.plugin.core.flow.Parallel",
+    "io.kestra.core.tasks.flows.EachSequential": "io.kestra.plugin.core.flow.EachSequential",
+    "io.kestra.core.tasks.flows.EachParallel": "io.kestra.plugin.core.flow.EachParallel",
+    "io.kestra.core.tasks.flows.If": "io.kestra.plugin.core.flow.If",
+    "io.kestra.core.tasks.flows.AllowFailure": "io.kestra.plugin.core.flow.AllowFailure",
+    "io.kestra.core.tasks.flows.Switch": "io.kestra.plugin.core.flow.Switch",
+    "io.kestra.plugin.fs.http.Request": "io.kestra.plugin.core.http.Request",
+    "io.kestra.plugin.fs.http.Download": "io.kestra.plugin.core.http.Download",
+}
+
+# Types Kestra has that kflow knowingly refuses, with the reason given to the user.
+UNSUPPORTED: dict[str, str] = {
+    "io.kestra.core.tasks.scripts.Bash": "the deprecated Bash task is not supported; "
+    "use io.kestra.plugin.scripts.shell.Commands",
+}
+
+_lock = threading.Lock()
+_entry_points: dict[str, str] | None = None
+_loaded: dict[str, type[Task]] = {}
+
+
+def _scan_entry_points() -> dict[str, str]:
+    """Type name → "module:Class" for every installed ``kflow.tasks`` entry point (once)."""
+    global _entry_points
+    with _lock:
+        if _entry_points is None:
+            from importlib.metadata import entry_points
+
+            found: dict[str, str] = {}
+            try:
+                for ep in entry_points(group=ENTRY_POINT_GROUP):
+                    found[ep.name] = ep.value
+            except Exception as exc:  # a broken distribution must not stop kflow
+                warnings.warn(f"cannot read kflow.tasks entry points: {exc}", stacklevel=2)
+            _entry_points = found
+        return _entry_points
+
+
+def canonical_type(name: str) -> str:
+    """The current Kestra type name for ``name`` (resolves legacy aliases)."""
+    return ALIASES.get(name, name)
+
+
+def known_types() -> list[str]:
+    """Every task type name kflow can run (built-ins, aliases and plugins)."""
+    names = set(BUILTINS) | set(ALIASES) | set(_scan_entry_points())
+    return sorted(names)
+
+
+def _import(target: str, type_name: str) -> type[Task]:
+    import importlib
+
+    module_name, _, attr = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+        cls = getattr(module, attr)
+    except Exception as exc:
+        raise PluginError(
+            f"task type {type_name} cannot be loaded from {target}: {exc}",
+            hint="reinstall the plugin that provides it, or remove the task",
+        ) from exc
+    if not (isinstance(cls, type) and issubclass(cls, Task)):
+        raise PluginError(f"{target} (task type {type_name}) is not a kflow Task class")
+    return cls
+
+
+def lookup(name: str) -> type[Task] | None:
+    """The class for a task type name or alias, or None when no plugin provides it."""
+    type_name = canonical_type(name)
+    cls = _loaded.get(type_name)
+    if cls is not None:
+        return cls
+    target = BUILTINS.get(type_name)
+    if target is None:
+        target = _scan_entry_points().get(type_name) or _scan_entry_points().get(name)
+    if target is None:
+        return None
+    cls = _import(target, type_name)
+    _loaded[type_name] = cls
+    return cls
+
+
+def register(cls: type[Task]) -> type[Task]:
+    """Register a task class in-process (tests, embedding); entry points are the normal way."""
+    _loaded[cls.type] = cls
+    for alias in cls.aliases:
+        ALIASES[alias] = cls.type
+    return cls

@@ -27,6 +27,19 @@ from __future__ import annotations
 from typing import Any
 
 
+def location(path: str | None, line: int | None, column: int | None) -> str | None:
+    """``file:line:col`` (as much of it as is known), or None without a file: how errors
+    and warnings (:mod:`kflow.notices`) name a place in a flow."""
+    if path is None:
+        return None
+    loc = path
+    if line is not None:
+        loc += f":{line}"
+        if column is not None:
+            loc += f":{column}"
+    return loc
+
+
 class KflowError(Exception):
     """Base of every error kflow reports to a user."""
 
@@ -51,14 +64,7 @@ class KflowError(Exception):
     @property
     def location(self) -> str | None:
         """``file:line:col`` (as much of it as is known), or None."""
-        if self.path is None:
-            return None
-        loc = self.path
-        if self.line is not None:
-            loc += f":{self.line}"
-            if self.column is not None:
-                loc += f":{self.column}"
-        return loc
+        return location(self.path, self.line, self.column)
 
     def __str__(self) -> str:
         loc = self.location

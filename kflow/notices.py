@@ -36,14 +36,9 @@ class Notice:
     @property
     def location(self) -> str | None:
         """``file:line:col`` (as much of it as is known), or None."""
-        if self.path is None:
-            return None
-        loc = self.path
-        if self.line is not None:
-            loc += f":{self.line}"
-            if self.column is not None:
-                loc += f":{self.column}"
-        return loc
+        from kflow.errors import location
+
+        return location(self.path, self.line, self.column)
 
     def __str__(self) -> str:
         loc = self.location

@@ -16,6 +16,18 @@ def _dump(doc: Any) -> None:
     sys.stdout.write(dumps(doc) + "\n")
 
 
+def _require_task(ex: Any, task: str | None) -> None:
+    """``--task ID`` must name a task that ran in ``ex``; else list the ones that did."""
+    from kflow.errors import NotFoundError
+
+    if task is not None and not any(tr.task_id == task for tr in ex.task_runs):
+        ids = sorted({tr.task_id for tr in ex.task_runs})
+        raise NotFoundError(
+            f"execution {ex.id} has no run of task {task!r}",
+            hint=f"tasks in this execution: {', '.join(ids) or 'none'}",
+        )
+
+
 def outputs_command(execution_id: str, task: str | None, as_json: bool) -> None:
     """The task runs of an execution: each failed run's error (and the ERROR lines that say
     why), the outputs, the inputs, labels and metrics; ``--task`` prints values whole."""
@@ -23,17 +35,11 @@ def outputs_command(execution_id: str, task: str | None, as_json: bool) -> None:
 
     from kflow.api import open_home
     from kflow.cli import render
-    from kflow.errors import NotFoundError
     from kflow.secrets import mask_tree
 
     with open_home() as home:
         ex = home.store.get_execution(execution_id)
-        if task is not None and not any(tr.task_id == task for tr in ex.task_runs):
-            ids = sorted({tr.task_id for tr in ex.task_runs})
-            raise NotFoundError(
-                f"execution {ex.id} has no run of task {task!r}",
-                hint=f"tasks in this execution: {', '.join(ids) or 'none'}",
-            )
+        _require_task(ex, task)
         children = home.store.children(ex.id)
         if as_json:
             runs = [
@@ -266,7 +272,7 @@ def logs_command(execution_id: str, task: str | None, level: str | None = None) 
     from kflow.api import open_home
     from kflow.cli.render import LEVEL_STYLE, console, task_label
     from kflow.cli.safetext import safe
-    from kflow.errors import NotFoundError, UsageError
+    from kflow.errors import UsageError
 
     minimum = 0
     if level is not None:
@@ -280,12 +286,7 @@ def logs_command(execution_id: str, task: str | None, level: str | None = None) 
     out = console()
     with open_home() as home:
         ex = home.store.get_execution(execution_id)
-        if task is not None and not any(tr.task_id == task for tr in ex.task_runs):
-            ids = sorted({tr.task_id for tr in ex.task_runs})
-            raise NotFoundError(
-                f"execution {ex.id} has no run of task {task!r}",
-                hint=f"tasks in this execution: {', '.join(ids) or 'none'}",
-            )
+        _require_task(ex, task)
         records = home.store.get_logs(ex.id, task)
     runs = {tr.id: tr for tr in ex.task_runs}
 

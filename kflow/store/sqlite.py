@@ -141,12 +141,46 @@ _STOP = object()
 _MAX_INT = 2**63 - 1  # SQLite's largest integer
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA busy_timeout = 30000")
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
+BUSY_WAIT = 30.0  # seconds an opener waits for another process's lock
+
+
+def _connect(path: Path, wait: float = BUSY_WAIT) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), timeout=wait, isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+        _set_wal(conn, wait)
+        conn.execute("PRAGMA synchronous = NORMAL")
+    except BaseException:
+        conn.close()
+        raise
     return conn
+
+
+def _set_wal(conn: sqlite3.Connection, wait: float) -> None:
+    """WAL is a property of the file, set once by its first opener. Switching a new file
+    to WAL needs an exclusive lock, and SQLite answers "database is locked" at once, with
+    no busy handler, while another process holds any lock on it: several ``kflow run``
+    started together on a fresh home all get here. So the switch is retried, with a
+    growing pause, for as long as the busy timeout would have waited."""
+    deadline = time.monotonic() + wait
+    pause = 0.001
+    while True:
+        try:
+            (mode,) = conn.execute("PRAGMA journal_mode").fetchone()
+            if str(mode).lower() != "wal":
+                # SQLite keeps the old mode when it could not take the lock
+                (mode,) = conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            if str(mode).lower() == "wal":
+                return
+            last = sqlite3.OperationalError("database is locked")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            last = exc
+        if time.monotonic() + pause > deadline:
+            raise last
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
 
 
 def _connect_read_only(path: Path) -> sqlite3.Connection:

@@ -219,11 +219,18 @@ def test_several_runs_at_once_into_one_home(write_flow, tmp_path):
                          stdout=subprocess.PIPE, text=True)
         for _ in range(4)
     ]
-    ids = []
-    for p in procs:
-        out, _ = p.communicate(timeout=120)
-        assert p.returncode == 0
-        ids.append(json.loads(out)["id"])
+    outs = []
+    try:
+        for p in procs:
+            out, _ = p.communicate(timeout=120)
+            outs.append((p.returncode, out))
+    finally:  # a failure here must not leave processes behind for later tests
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    assert [code for code, _ in outs] == [0, 0, 0, 0]
+    ids = [json.loads(out)["id"] for _, out in outs]
     for eid in ids:
         doc = json.loads(runner.invoke(app, ["outputs", eid, "--json"]).stdout)
         assert len(doc["taskRuns"]) == 30

@@ -6,6 +6,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -120,3 +122,33 @@ def test_killed_run_leaves_a_readable_record(tmp_path, kflow_home):
     # the next command that opens the home sees the process is gone (tests/store/test_recovery.py)
     assert out.returncode == 0 and json.loads(out.stdout)["state"] == "KILLED"
     store.close()
+
+
+def _open_at_barrier(path: str, barrier: Any, results: Any) -> None:
+    barrier.wait()
+    try:
+        SQLiteStore(Path(path)).close()
+        results.put("")
+    except Exception as exc:  # reported to the parent, which asserts on it
+        results.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_processes_opening_a_new_store_together_all_succeed(tmp_path: Path) -> None:
+    """A new file is switched to WAL by whoever opens it first; SQLite answers the others
+    "database is locked" with no busy handler. Eight openers released by one barrier hit
+    that window in about one round in four without the retry."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    errors = []
+    for round_ in range(12):
+        path = str(tmp_path / f"r{round_}" / "kflow.db")
+        Path(path).parent.mkdir()
+        barrier, results = ctx.Barrier(8), ctx.Queue()
+        procs = [ctx.Process(target=_open_at_barrier, args=(path, barrier, results)) for _ in range(8)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(60)
+        errors += [m for m in (results.get(timeout=5) for _ in procs) if m]
+    assert errors == []

@@ -117,7 +117,6 @@ def eval_command(
     """Encrypted values render in their stored form, as in Kestra's Debug Expression;
     ``decrypt`` shows their plaintext (with a warning: it ends up on a terminal or in a file)."""
     from kflow import expr
-    from kflow.cli.run import read_mapping_file
 
     if decrypt:
         from kflow.cli.render import console
@@ -135,9 +134,9 @@ def eval_command(
             parent = home.store.get_execution(ex.parent_id) if ex.parent_id else None
             source = home.store.get_flow_source(ex.id)
             context = execution_context(ex, source, home.storage, parent, decrypt=decrypt)
-            result = _render(expr, expression, context, context_file, read_mapping_file, decrypt)
+            result = _render(expr, expression, context, context_file, decrypt)
     else:
-        result = _render(expr, expression, context, context_file, read_mapping_file, decrypt)
+        result = _render(expr, expression, context, context_file, decrypt)
     if as_json:
         _dump({"expression": expression, "result": result})
     else:
@@ -149,11 +148,12 @@ def _render(
     expression: str,
     context: dict[str, Any],
     context_file: Path | None,
-    reader: Any,
     decrypt: bool = False,
 ) -> str:
     if context_file is not None:
-        extra = reader(context_file, "context")
+        from kflow.cli.run import read_mapping_file  # YAML: only when there is a file
+
+        extra = read_mapping_file(context_file, "context")
         if decrypt:
             # e.g. the output of `kflow run --json`, which keeps encrypted values as stored
             from kflow.secrets import decrypt_tree

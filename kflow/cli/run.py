@@ -192,13 +192,11 @@ def run_command(
 
         print_notices(flow.warnings)
     provided = collect_inputs(flow, input_items, inputs_file)
-    from kflow.flow.inputs import input_notices
+    notices = [*expression_notices, *undeclared_inputs(flow, provided)]
+    if flow.inputs:  # the input types (java.time, regexes) load only for a flow that has some
+        from kflow.flow.inputs import input_notices
 
-    notices = [
-        *expression_notices,
-        *undeclared_inputs(flow, provided),
-        *input_notices(flow.inputs, provided),
-    ]
+        notices += input_notices(flow.inputs, provided)
     if notices:  # never changes the exit code
         from kflow.cli.notices import print_notices
 
@@ -212,9 +210,16 @@ def run_command(
         if quiet:  # no Rich at all: --json and --output are for scripts
             execution = run_flow(flow, provided, labels=labels, flows_dir=flows_dir, home=home)
         else:
-            from kflow.cli.render import LiveView
+            from kflow.cli.views import PlainView, plain_output
 
-            with LiveView() as view:
+            plain = plain_output()  # a pipe or CI log: plain lines and tables, no Rich
+            if plain:
+                view: Any = PlainView()
+            else:
+                from kflow.cli.render import LiveView
+
+                view = LiveView()
+            with view:
                 execution = run_flow(
                     flow, provided, labels=labels, flows_dir=flows_dir, home=home,
                     on_event=view.on_event,
@@ -239,10 +244,15 @@ def run_command(
                 )
                 failed = True
         else:
-            from kflow.cli.render import print_summary
-
             try:
-                print_summary(execution, home)
+                if plain:
+                    from kflow.cli.views import plain_summary
+
+                    write_stdout(plain_summary(execution, home))
+                else:
+                    from kflow.cli.render import print_summary
+
+                    print_summary(execution, home)
             except BrokenPipeError:  # the exit code still tells how the run ended
                 drop_stdout()
     if failed:

@@ -4,6 +4,7 @@ shape, bad input giving one clear message and no traceback."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -235,3 +236,36 @@ def test_several_runs_at_once_into_one_home(write_flow, tmp_path):
         doc = json.loads(runner.invoke(app, ["outputs", eid, "--json"]).stdout)
         assert len(doc["taskRuns"]) == 30
         assert doc["taskRuns"][29]["outputs"] == {"value": f"{eid}-29"}
+
+
+def _loaded_after(argv: list[str], modules: tuple[str, ...], home: Path) -> list[str]:
+    """Which of ``modules`` a ``kflow`` command imported, stdout to a pipe."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        f"import sys\nsys.argv={['kflow', *argv]!r}\n"
+        "from kflow.cli import app\n"
+        "try:\n    app()\nexcept SystemExit:\n    pass\n"
+        f"print('LOADED', [m for m in {modules!r} if m in sys.modules], file=sys.stderr)\n"
+    )
+    env = dict(os.environ, KFLOW_HOME=str(home))
+    for key in ("FORCE_COLOR", "TTY_COMPATIBLE"):
+        env.pop(key, None)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    line = next(ln for ln in proc.stderr.splitlines() if ln.startswith("LOADED"))
+    return list(json.loads(line.removeprefix("LOADED ").replace("'", '"')))
+
+
+def test_run_in_a_pipe_does_not_load_rich(write_flow, tmp_path):
+    """Start-up is most of a short run: a pipe gets plain text, and Rich is not loaded."""
+    path = write_flow(
+        "id: one\nnamespace: company.team\ntasks:\n"
+        "  - {id: a, type: io.kestra.plugin.core.debug.Return, format: hi}\n"
+        "  - {id: b, type: io.kestra.plugin.core.debug.Return, format: '{{ outputs.a.value }}!'}\n"
+    )
+    loaded = _loaded_after(["run", str(path)], ("rich",), tmp_path / "h")
+    assert loaded == []
+

@@ -110,9 +110,9 @@ URI = (
 )
 
 
-def invoke(*args: str, columns: int | None = None):
-    env = {"COLUMNS": str(columns)} if columns else None
-    return runner.invoke(app, list(args), env=env)
+def invoke(*args: str, columns: int | None = None, env: dict[str, str] | None = None):
+    env = {**({"COLUMNS": str(columns)} if columns else {}), **(env or {})}
+    return runner.invoke(app, list(args), env=env or None)
 
 
 def run(write_flow, text: str, *args: str, code: int = 0):
@@ -214,12 +214,25 @@ def test_without_loops_there_is_no_iteration_column(write_flow):
 
 def test_long_values_are_folded_never_cut(write_flow):
     run(write_flow, ECHO, "-i", f"text={URI}")
-    for args in (["outputs", "last"], ["run", str(write_flow(ECHO)), "-i", f"text={URI}"]):
-        text = invoke(*args, columns=100).stdout
-        assert "…" not in text and "chars" not in text
-        assert URI not in text  # too wide for 100 columns: folded onto several lines
-        joined = re.sub(r"[│\s]", "", text)
-        assert URI in joined
+    text = invoke("outputs", "last", columns=100).stdout
+    assert "…" not in text and "chars" not in text
+    assert URI not in text  # too wide for 100 columns: folded onto several lines
+    joined = re.sub(r"[│\s]", "", text)
+    assert URI in joined
+
+
+def test_run_in_a_pipe_prints_plain_tables_with_values_whole(write_flow):
+    """No Rich in a pipe: no box drawing, and a long value on one line, whole, whatever
+    COLUMNS says (a CI log has no width; a URI is copied in one piece)."""
+    text = invoke("run", str(write_flow(ECHO)), "-i", f"text={URI}", columns=100).stdout
+    assert "…" not in text and "chars" not in text and "│" not in text and "┃" not in text
+    assert re.search(rf"^ret +SUCCESS +value +{re.escape(URI)}$", text, re.M)
+    assert re.search(r"^task +state +output +content$", text, re.M)
+
+
+def test_forced_colours_in_a_pipe_get_rich_tables(write_flow):
+    text = invoke("run", str(write_flow(ECHO)), "-i", "text=hi", env={"FORCE_COLOR": "1"}).stdout
+    assert "┏━" in text and "\x1b[" in text  # Rich, as on a terminal
 
 
 def test_task_view_prints_long_values_whole_on_one_line(write_flow):
@@ -417,4 +430,21 @@ def test_the_last_error_lines_a_failed_task_logged_follow_its_error(write_flow):
         "  cause 3",
         "  cause 4",
         "  cause 5",
+    ]
+
+
+def test_plain_table_continues_a_multi_line_cell_under_its_column():
+    from kflow.cli.views import Cell, TableModel, plain_table
+
+    model = TableModel("Task outputs", [("task", True), ("state", False), ("content", True)])
+    model.rows.append([Cell.of("fail"), Cell.of("FAILED", "red"), Cell.of("boom\n  why")])
+    model.rows.append([Cell.of("a-long-task"), Cell.of("SUCCESS"), Cell.of("ok")])
+    model.caption = "1 more"
+    assert plain_table(model).splitlines() == [
+        "Task outputs",
+        "task         state    content",
+        "fail         FAILED   boom",
+        "                        why",
+        "a-long-task  SUCCESS  ok",
+        "1 more",
     ]

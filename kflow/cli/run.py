@@ -37,7 +37,8 @@ def read_mapping_file(path: Path, what: str) -> dict[str, Any]:
     import yaml
 
     from kflow.errors import NotFoundError
-    from kflow.flow.loader import TOO_DEEP, YamlDataLoader, load_bounded
+    from kflow.flow.loader import TOO_DEEP
+    from kflow.flow.yamlio import YamlDataLoader, load_bounded
 
     try:
         text = path.read_text(encoding="utf-8")

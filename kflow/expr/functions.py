@@ -40,7 +40,8 @@ from kflow.expr.values import (
     java_class_name,
     java_to_string,
 )
-from kflow.flow.loader import TOO_DEEP, BoundedSafeLoader, too_long_number
+from kflow.flow.loader import TOO_DEEP, too_long_number
+from kflow.flow.yamlio import BoundedSafeLoader
 from kflow.java import time as java_time
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {}

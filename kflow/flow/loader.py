@@ -5,18 +5,20 @@ sequences :class:`LineList`, so validation can say ``flow.yml:12:5``. Timestamps
 as strings and only ``true``/``false`` are booleans, as Jackson reads Kestra flows.
 
 Every YAML reader of kflow goes through here (flows, ``--inputs``/``--context`` files, YAML
-inputs, the ``yaml()`` function): :class:`BoundedSafeLoader` refuses more than 50 aliases, as
-Kestra's SnakeYAML does, and :func:`load_bounded` turns Python's own limits (recursion,
-4,300-digit integers) into ``yaml.YAMLError`` that callers report like any other.
+inputs, the ``yaml()`` function): ``BoundedSafeLoader`` refuses more than 50 aliases, as
+Kestra's SnakeYAML does, and ``load_bounded`` turns Python's own limits (recursion,
+4,300-digit integers) into ``yaml.YAMLError`` that callers report like any other. Those
+two live in :mod:`kflow.flow.yamlio` (PyYAML is imported there only) and are reachable
+from here; a flow parsed before comes from the parse cache without loading PyYAML.
 """
 
 from __future__ import annotations
 
-import re
+import marshal
+import os
+import zlib
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from kflow.errors import FlowSyntaxError, NotFoundError
 
@@ -43,59 +45,7 @@ class LineList(list):  # type: ignore[type-arg]
     item_marks: list[tuple[int, int]]
 
 
-_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 MAX_ALIASES = 50  # SnakeYAML's default maxAliasesForCollections (Kestra's YAML parser)
-
-
-class _Loader(_Base):  # type: ignore[misc]
-    """The fast (C) safe loader, for documents without anchors."""
-
-
-class BoundedSafeLoader(yaml.SafeLoader):
-    """The safe loader every YAML reader of kflow derives from (flows, ``--inputs``,
-    ``--context``, YAML inputs, the ``yaml()`` function): it counts aliases and refuses
-    "billion laughs" documents past ``MAX_ALIASES``, as SnakeYAML does, so that a few bytes
-    cannot expand into gigabytes. The C composer cannot be hooked, hence pure Python; a
-    document without ``&`` cannot have an alias and may use the C loader."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            self._aliases = getattr(self, "_aliases", 0) + 1
-            if self._aliases > MAX_ALIASES:
-                event = self.peek_event()  # type: ignore[no-untyped-call]
-                raise yaml.composer.ComposerError(
-                    None, None, f"more than {MAX_ALIASES} aliases (*name) in one file",
-                    event.start_mark,
-                )
-        return super().compose_node(parent, index)
-
-
-class _AnchorLoader(BoundedSafeLoader):
-    """Flows with anchors: the bounded pure-Python loader with the flow constructors."""
-
-
-class YamlDataLoader(BoundedSafeLoader):
-    """YAML data as Kestra's Jackson reads it (``--inputs``/``--context`` files, YAML
-    inputs): only true/false are booleans, dates stay strings; plain dicts and lists."""
-
-
-def load_bounded(text: str, loader: type[BoundedSafeLoader]) -> Any:
-    """The first document of ``text`` read with ``loader`` (a :class:`BoundedSafeLoader`).
-
-    Raises ``yaml.YAMLError`` (a ``MarkedYAMLError`` with the position when known); a
-    document nested deeper than Python's recursion allows is one such error too."""
-    if not issubclass(loader, BoundedSafeLoader):  # pragma: no cover - a programming error
-        raise TypeError(f"{loader.__name__} is not a BoundedSafeLoader")
-    try:
-        return yaml.load(text, Loader=loader)  # noqa: S506 - safe loader subclasses
-    except RecursionError:
-        raise yaml.YAMLError(TOO_DEEP) from None
-    except ValueError as exc:  # int(): Python refuses integers of more than 4,300 digits
-        raise yaml.YAMLError(too_long_number(exc)) from None
-
-
 TOO_DEEP = "nested too deeply (more levels than kflow can read)"
 
 
@@ -104,105 +54,132 @@ def too_long_number(exc: ValueError) -> str:
     return f"a number is too long: {str(exc).split(';')[0]}"
 
 
-# Only true/false are booleans (Jackson), and dates stay strings.
-_RESOLVERS = {
-    first: [
-        (tag, regexp)
-        for tag, regexp in resolvers
-        if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
-    ]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-for _cls in (_Loader, _AnchorLoader, YamlDataLoader):
-    _cls.yaml_implicit_resolvers = {k: list(v) for k, v in _RESOLVERS.items()}
-    _cls.add_implicit_resolver(
-        "tag:yaml.org,2002:bool",
-        re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-        list("tTfF"),
-    )
+_LAZY = ("BoundedSafeLoader", "YamlDataLoader", "load_bounded")
 
 
-def _construct_mapping(loader: Any, node: yaml.MappingNode) -> LineDict:
-    loader.flatten_mapping(node)
-    result = LineDict()
-    result.line = node.start_mark.line + 1
-    result.column = node.start_mark.column + 1
-    result.key_marks = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        try:
-            hash(key)
-        except TypeError as exc:
-            raise yaml.constructor.ConstructorError(
-                "while constructing a mapping",
-                node.start_mark,
-                "found an unhashable key",
-                key_node.start_mark,
-            ) from exc
-        if key in result:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        result[key] = loader.construct_object(value_node, deep=True)
-        result.key_marks[key] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-    return result
+def __getattr__(name: str) -> Any:
+    """The PyYAML-based readers, loaded on first use (see :mod:`kflow.flow.yamlio`)."""
+    if name in _LAZY:
+        from kflow.flow import yamlio
 
-
-def _construct_sequence(loader: Any, node: yaml.SequenceNode) -> LineList:
-    result = LineList(loader.construct_object(child, deep=True) for child in node.value)
-    result.line = node.start_mark.line + 1
-    result.column = node.start_mark.column + 1
-    result.item_marks = [(c.start_mark.line + 1, c.start_mark.column + 1) for c in node.value]
-    return result
-
-
-for _cls in (_Loader, _AnchorLoader):
-    _cls.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
-    _cls.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+        return getattr(yamlio, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def parse_yaml(text: str, path: str | None = None) -> Any:
-    """Parse YAML text; a syntax error becomes a :class:`FlowSyntaxError` with file:line:col."""
+    """Parse a flow's YAML text; a syntax error becomes a :class:`FlowSyntaxError` with
+    file:line:col. A text parsed before comes from the parse cache (:func:`_cached`)."""
+    found = _cached(text)
+    if found is not None:
+        return found
+    from kflow.flow.yamlio import parse_yaml as parse_with_yaml
+
+    data = parse_with_yaml(text, path)
+    _remember(text, data)
+    return data
+
+
+# ------------------------------------------------------------------ the parse cache
+# Most runs read a flow that has not changed since the last one (an edit-run loop, a CI
+# runner re-running a job). Its parsed tree, with the positions validation quotes, is kept
+# under the kflow home as a ``marshal`` image next to the exact text it came from: a hit
+# compares the whole text, so a stale or colliding entry is never used, and the name also
+# carries the format version. Nothing is written when the home does not exist yet (``kflow
+# validate`` never creates one), is read-only, or the tree holds other values than YAML's.
+
+_CACHE_FORMAT = 1
+_CACHE_FILES = 256  # the newest ones kept
+
+
+def _cache_file(text: str) -> Path | None:
+    home = os.environ.get("KFLOW_HOME")
+    if home:
+        root = Path(home).expanduser()
+    else:
+        from kflow.home import kflow_home
+
+        root = kflow_home()
+    if not root.is_dir():
+        return None
+    data = text.encode("utf-8", "surrogatepass")
+    name = f"{zlib.crc32(data):08x}-{zlib.adler32(data):08x}-{len(data)}-v{_CACHE_FORMAT}"
+    return root / "cache" / "flows" / name
+
+
+def _cached(text: str) -> Any:
     try:
-        if "&" in text:
-            return load_bounded(text, _AnchorLoader)
-        try:
-            return yaml.load(text, Loader=_Loader)  # noqa: S506 - no '&': no alias to expand
-        except RecursionError:
-            raise yaml.YAMLError(TOO_DEEP) from None
-        except ValueError as exc:
-            raise yaml.YAMLError(too_long_number(exc)) from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        if exc.context_mark is not None and "<stream end>" in str(exc.problem):
-            mark = exc.context_mark  # where the unclosed thing started
-        problem = exc.problem or "invalid YAML"
-        if exc.context:
-            problem = f"{problem} ({exc.context})"
-        hint = (
-            "check the indentation and quoting on that line "
-            "(a value starting with '{{' or '*' must be quoted)"
-        )
-        line_text = ""
-        if mark is not None:
-            lines = text.splitlines()
-            line_text = lines[mark.line] if mark.line < len(lines) else ""
-        if "\t" in line_text[: (mark.column + 1) if mark else 0] or "found character '\\t'" in problem:
-            problem = "a tab character in the indentation (YAML indents with spaces only)"
-            hint = "replace the tab(s) at the start of that line with spaces"
-        elif problem.startswith("duplicate key"):
-            hint = "a key may appear once per mapping: remove or rename one of the two"
-        elif problem.startswith("more than"):
-            hint = "expand the repeated values instead of nesting aliases"
-        raise FlowSyntaxError(
-            f"YAML syntax error: {problem}",
-            path=path,
-            line=mark.line + 1 if mark else None,
-            column=mark.column + 1 if mark else None,
-            hint=hint,
-        ) from None
-    except yaml.YAMLError as exc:
-        raise FlowSyntaxError(f"YAML error: {exc}", path=path) from None
+        file = _cache_file(text)
+        if file is None:
+            return None
+        kept_text, tree = marshal.loads(file.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    if kept_text != text:
+        return None
+    try:
+        return _thaw(tree)
+    except (ValueError, TypeError, IndexError):
+        return None
+
+
+def _remember(text: str, data: Any) -> None:
+    if "&" in text:  # anchors share one object between places: a copy would not
+        return
+    try:
+        file = _cache_file(text)
+        if file is None:
+            return
+        image = marshal.dumps((text, _freeze(data)))
+        file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        part = file.with_name(f"{file.name}.{os.getpid()}.part")
+        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(image)
+        os.replace(part, file)  # whole or absent, for a concurrent reader
+        entries = list(file.parent.iterdir())
+        if len(entries) > _CACHE_FILES:
+            entries.sort(key=lambda p: p.stat().st_mtime)
+            for old in entries[: len(entries) - _CACHE_FILES // 2]:
+                old.unlink(missing_ok=True)
+    except (OSError, ValueError, TypeError, RecursionError):
+        return  # a cache: any failure just means parsing again next time
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _freeze(value: Any) -> Any:
+    """A marshal-able image: ``("d", line, column, [(key, line, column, value)...])`` for
+    a LineDict, ``("l", line, column, marks, [items])`` for a LineList, scalars as is."""
+    if isinstance(value, LineDict):
+        marks = getattr(value, "key_marks", {})
+        return ("d", value.line, value.column,
+                [(k, *marks.get(k, (None, None)), _freeze(v)) for k, v in value.items()])  # fmt: skip
+    if isinstance(value, LineList):
+        return ("l", value.line, value.column, getattr(value, "item_marks", None),
+                [_freeze(v) for v in value])  # fmt: skip
+    if isinstance(value, _SCALARS):
+        return value
+    raise TypeError(f"not cached: {type(value).__name__}")
+
+
+def _thaw(image: Any) -> Any:
+    if isinstance(image, tuple):
+        if image[0] == "d":
+            out = LineDict()
+            out.line, out.column = image[1], image[2]
+            out.key_marks = {}
+            for key, line, column, value in image[3]:
+                out[key] = _thaw(value)
+                if line is not None:
+                    out.key_marks[key] = (line, column)
+            return out
+        items = LineList(_thaw(v) for v in image[4])
+        items.line, items.column = image[1], image[2]
+        if image[3] is not None:
+            items.item_marks = image[3]
+        return items
+    return image
 
 
 def read_flow_text(path: str | Path) -> str:

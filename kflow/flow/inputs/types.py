@@ -22,9 +22,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-import yaml
-
-from kflow.flow.loader import YamlDataLoader, load_bounded
 from kflow.java.duration import NANOS, Duration
 from kflow.java.duration import parse as parse_duration
 from kflow.java.exceptions import DateTimeParseError
@@ -261,6 +258,10 @@ def parse_value(type_: str, value: Any, props: Mapping[str, Any], store: bool = 
         text = java_str(value)
         if type_ == "JSON":
             return _parse_json(text)
+        import yaml  # only for a YAML input
+
+        from kflow.flow.yamlio import YamlDataLoader, load_bounded
+
         try:
             return _jsonable(load_bounded(text, YamlDataLoader))
         except yaml.YAMLError as exc:

@@ -8,7 +8,30 @@ text writer): structs with unquoted field names, strings, ints, floats with an e
 those values and reads them back (plus the rest of Ion text a person may type), so kflow
 does not need the heavy ``amazon.ion`` package.
 
-Python ⇄ Ion::
+Two styles, one writer. Kestra writes Ion in two places, and they print some values
+differently, so :func:`dumps` takes an :class:`IonStyle`:
+
+* :data:`FILESERDE` (the default): ``FileSerde.write``, ion-java's text writer, with which
+  Kestra writes every ``.ion`` storage file; kflow uses it through :func:`write_rows` (the
+  DuckDB query task's stored results). Nulls are kept, floats print as ion-java's
+  ``printFloat`` (``2e0``, ``1.0E10``), decimals as its ``printDecimal`` (``5d-9``), dates
+  and times as timestamps or annotated strings.
+* :data:`MAPPER`: ``JacksonMapper.ofIon()``, Jackson's Ion ``ObjectMapper`` behind the
+  ``toIon`` Pebble filter (:mod:`kflow.expr.filters`). It writes only what Jackson
+  serialises: null fields are dropped (``NON_NULL``), floats keep Java's digits with a
+  lower-case exponent (``2.0e0``, ``1.0e7``), decimals are plain (``0.000000005``), and
+  values Jackson has no Ion type for go through their Java ``toString``. The expression
+  layer plugs its own Java views in through the style's two hooks.
+
+Both styles share the walk over structs and lists and the quoting of strings and symbols;
+each difference is one branch. Null fields, float exponents and keys are pinned by tests
+taken from Kestra (this module's tests for FileSerde, ``cases_filters.yaml`` ``toion*`` for
+the mapper). The mapper's shorter escape set, plain decimals and bare ``$1`` symbols are
+what kflow's ``toIon`` has always printed and no Kestra test covers; Jackson hands strings
+and decimals to ion-java, so Kestra may print these as FileSerde does (unverified: the
+oracle has no ``toIon``).
+
+Python ⇄ Ion (FileSerde)::
 
     None ⇄ null        bool ⇄ bool       int ⇄ int        float ⇄ float
     Decimal ⇄ decimal  str ⇄ string      bytes ⇄ blob     date ⇄ day timestamp
@@ -19,6 +42,9 @@ Python ⇄ Ion::
 On reading, symbols become ``str``, clobs ``bytes``, s-expressions lists, and annotations
 on anything but a string are dropped. :func:`to_jsonable` turns what :func:`read_rows`
 yields into plain JSON values (for previews and outputs).
+
+Java's own text (``Double.toString``, ``ISO_LOCAL_TIME``, offsets, ``Instant.toString``)
+comes from :mod:`kflow.java`; only ion-java's formats are written here.
 """
 
 from __future__ import annotations
@@ -30,16 +56,21 @@ import math
 import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
-from kflow.java.isotime import iso_local_time, offset_id
+from kflow.java.isotime import Instant, iso_local_date, iso_local_time, offset_id
 from kflow.java.numbers import double_to_string
+from kflow.java.strings import to_string
 
 __all__ = [
+    "FILESERDE",
+    "MAPPER",
     "AnnotatedStr",
     "IonError",
+    "IonStyle",
     "dumps",
     "dumps_line",
     "format_local_time",
@@ -89,8 +120,40 @@ class AnnotatedStr(str):
 
 # --------------------------------------------------------------------------- writing
 
-# ion-java's escapes for double-quoted strings and quoted symbols: control characters,
-# DEL and the C1 controls (U+80..U+9F) as \xHH; other non-ASCII text is written as is.
+
+def _java_string(value: Any) -> str:
+    """``String.valueOf`` (the mapper style's default hook)."""
+    return to_string(value)
+
+
+@dataclass(frozen=True)
+class IonStyle:
+    """Which of Kestra's two Ion writers :func:`dumps` imitates (see the module docstring).
+
+    ``mapper=False`` is FileSerde (storage files), ``mapper=True`` the Jackson Ion mapper
+    (``toIon``). The hooks matter to the mapper only: they let a caller whose values stand
+    for Java objects (the Pebble layer's ``Float``, ``Map.Entry``…) say what Java sees.
+    """
+
+    mapper: bool = False
+    java_string: Callable[[Any], str] = _java_string
+    """``String.valueOf``: field names, a float's digits, values Jackson prints as text."""
+    java_value: Callable[[Any], Any] = _java_string
+    """What Jackson serialises for a value with no Ion type of its own: by default its
+    ``toString``; a caller may return another value to write instead (a map, say)."""
+
+
+FILESERDE = IonStyle()
+"""Kestra's ``FileSerde``: ion-java's text writer, for storage files."""
+
+MAPPER = IonStyle(mapper=True)
+"""Kestra's Jackson Ion mapper (``JacksonMapper.ofIon()``), for the ``toIon`` filter."""
+
+
+# Escapes for double-quoted strings and quoted symbols. ion-java escapes control
+# characters, DEL and the C1 controls (U+80..U+9F), with short forms (\0, \a, \v…); the
+# mapper style escapes C0 controls and DEL only, \t \n \r short, the rest as \xHH.
+# Other non-ASCII text is written as is by both.
 _COMMON_ESCAPES = {
     0: "\\0",
     7: "\\a",
@@ -104,14 +167,17 @@ _COMMON_ESCAPES = {
 }
 for _c in (*range(0x20), *range(0x7F, 0xA0)):
     _COMMON_ESCAPES.setdefault(_c, f"\\x{_c:02x}")
+_MAPPER_ESCAPES = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F)}
+_MAPPER_ESCAPES.update({9: "\\t", 10: "\\n", 13: "\\r", 92: "\\\\"})
 _STRING_ESCAPES = str.maketrans({**_COMMON_ESCAPES, 34: '\\"'})
 _SYMBOL_ESCAPES = str.maketrans({**_COMMON_ESCAPES, 39: "\\'"})
+_MAPPER_STRING_ESCAPES = str.maketrans({**_MAPPER_ESCAPES, 34: '\\"'})
+_MAPPER_SYMBOL_ESCAPES = str.maketrans({**_MAPPER_ESCAPES, 39: "\\'"})
+_NEEDS_ESCAPE = re.compile(r'[\x00-\x1f"\\\x7f-\x9f]')
+_MAPPER_NEEDS_ESCAPE = re.compile(r'[\x00-\x1f"\\\x7f]')
 _IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 _KEYWORDS = frozenset({"null", "true", "false", "nan"})
 _SYMBOL_ID = re.compile(r"\$[0-9]+")
-
-
-_NEEDS_ESCAPE = re.compile(r'[\x00-\x1f"\\\x7f-\x9f]')
 
 
 def _string(text: str) -> str:
@@ -120,25 +186,66 @@ def _string(text: str) -> str:
     return '"' + text.translate(_STRING_ESCAPES) + '"'
 
 
+def _mapper_string(text: str) -> str:
+    if _MAPPER_NEEDS_ESCAPE.search(text) is None:
+        return '"' + text + '"'
+    return '"' + text.translate(_MAPPER_STRING_ESCAPES) + '"'
+
+
+def _bare_symbol(text: str, mapper: bool) -> bool:
+    """Whether a symbol may go unquoted: an identifier that is no keyword (and, for
+    ion-java, no ``$12`` symbol id, which would name a symbol table slot)."""
+    return (
+        _IDENTIFIER.fullmatch(text) is not None
+        and text not in _KEYWORDS
+        and (mapper or _SYMBOL_ID.fullmatch(text) is None)
+    )
+
+
 @functools.lru_cache(maxsize=4096)
 def _symbol(text: str) -> str:
     # Cached: the same few field names are written on every row.
-    if _IDENTIFIER.fullmatch(text) and text not in _KEYWORDS and not _SYMBOL_ID.fullmatch(text):
+    if _bare_symbol(text, mapper=False):
         return text
     return "'" + text.translate(_SYMBOL_ESCAPES) + "'"
 
 
-def _float(x: float) -> str:
-    if x == 0:
-        return "-0e0" if math.copysign(1.0, x) < 0 else "0e0"
+@functools.lru_cache(maxsize=1024)
+def _mapper_symbol(text: str) -> str:
+    if _bare_symbol(text, mapper=True):
+        return text
+    return "'" + text.translate(_MAPPER_SYMBOL_ESCAPES) + "'"
+
+
+def _special_float(x: float) -> str | None:
+    """``nan``, ``+inf``, ``-inf``: the same in both styles."""
     if math.isnan(x):
         return "nan"
     if math.isinf(x):
         return "+inf" if x > 0 else "-inf"
-    text = double_to_string(x)  # ion-java prints floats with Double.toString
+    return None
+
+
+def _float(x: float) -> str:
+    """ion-java's ``printFloat``: ``Double.toString`` without a ``.0`` (``2e0``, ``1.0E10``)."""
+    if x == 0:
+        return "-0e0" if math.copysign(1.0, x) < 0 else "0e0"
+    special = _special_float(x)
+    if special is not None:
+        return special
+    text = double_to_string(x)
     if text.endswith(".0"):
         return text[:-2] + "e0"
     return text if "E" in text else text + "e0"
+
+
+def _mapper_float(x: float, java_string: Callable[[Any], str]) -> str:
+    """The mapper style: Java's digits kept, exponent in lower case (``2.0e0``, ``1.0e7``)."""
+    special = _special_float(x)
+    if special is not None:
+        return special
+    text = java_string(x)
+    return text.replace("E", "e") if "E" in text else text + "e0"
 
 
 def _decimal(d: Decimal) -> str:
@@ -169,6 +276,12 @@ def _decimal(d: Decimal) -> str:
     return f"{out}{unscaled}d-{scale}"
 
 
+def _mapper_decimal(d: Decimal) -> str:
+    """The mapper style: plain digits (``toPlainString``) and a point (``5.``, ``0.000000005``)."""
+    text = format(d, "f")
+    return text if "." in text else text + "."
+
+
 def format_local_time(t: time | datetime) -> str:
     """``DateTimeFormatter.ISO_LOCAL_TIME``: ``10:00:00``, ``10:00:00.5``."""
     return iso_local_time(t.hour, t.minute, t.second, t.microsecond * 1000)
@@ -179,98 +292,159 @@ def format_offset(offset: timedelta | None) -> str:
     return offset_id(int(offset.total_seconds()) if offset is not None else 0)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _day(d: date) -> str:
-    return f"{d.year:04d}-{d.month:02d}-{d.day:02d}"
+    return iso_local_date(d.year, d.month, d.day)
 
 
-def _write_struct(value: Mapping[Any, Any], out: list[str]) -> None:
-    out.append("{")
-    first = True
-    for key, item in value.items():
-        if not first:
-            out.append(",")
-        first = False
-        out.append(_symbol(key if type(key) is str else str(key)) + ":")
-        _write(item, out)
-    out.append("}")
-
-
-def _write_list(value: list[Any] | tuple[Any, ...], out: list[str]) -> None:
-    out.append("[")
-    for index, item in enumerate(value):
-        if index:
-            out.append(",")
-        _write(item, out)
-    out.append("]")
-
-
-# Writers by exact type: most values take one dict lookup instead of an isinstance chain.
-_WRITERS: dict[type, Callable[[Any, list[str]], None]] = {
-    str: lambda v, out: out.append(_string(v)),
-    int: lambda v, out: out.append(str(v)),
-    float: lambda v, out: out.append(_float(v)),
-    bool: lambda v, out: out.append("true" if v else "false"),
-    type(None): lambda v, out: out.append("null"),
-    dict: _write_struct,
-    list: _write_list,
-    tuple: _write_list,
-    Decimal: lambda v, out: out.append(_decimal(v)),
-    date: lambda v, out: out.append(v.isoformat() + "T"),
-}
-
-
-def _instant(dt: datetime) -> str:
-    # Timestamp.forDateZ(Date): UTC, always milliseconds.
+def _timestamp_text(dt: datetime) -> str:
+    # ion-java's Timestamp.forDateZ(Date): UTC, always milliseconds (not Instant.toString).
     u = dt.astimezone(UTC)
     return f"{_day(u)}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}.{u.microsecond // 1000:03d}Z"
 
 
-def _write(value: Any, out: list[str]) -> None:
-    writer = _WRITERS.get(type(value))
-    if writer is not None:
-        writer(value, out)
-    elif isinstance(value, str):
-        if isinstance(value, AnnotatedStr):
-            out.extend(_symbol(a) + "::" for a in value.annotations)
-        out.append(_string(value))
-    elif isinstance(value, bool):
-        out.append("true" if value else "false")
-    elif isinstance(value, int):
-        out.append(str(int(value)))
-    elif isinstance(value, float):
-        out.append(_float(value))
-    elif isinstance(value, Mapping):
-        _write_struct(value, out)
-    elif isinstance(value, list | tuple):
-        _write_list(value, out)
-    elif isinstance(value, Decimal):
-        out.append(_decimal(value))
-    elif isinstance(value, datetime):
+def _fileserde_text(value: Any) -> str | None:
+    """FileSerde's Ion for Python's date, time, bytes and uuid values (None for others)."""
+    if isinstance(value, datetime):
         if value.tzinfo is None or value.utcoffset() is None:
-            text = f"{_day(value)}T{format_local_time(value)}"
-            out.append("LocalDateTime::" + _string(text))
-        else:
-            out.append(_instant(value))
-    elif isinstance(value, date):
-        out.append(_day(value) + "T")
-    elif isinstance(value, time):
+            return "LocalDateTime::" + _string(f"{_day(value)}T{format_local_time(value)}")
+        return _timestamp_text(value)
+    if isinstance(value, date):
+        return _day(value) + "T"
+    if isinstance(value, time):
         if value.tzinfo is None or value.utcoffset() is None:
-            out.append("LocalTime::" + _string(format_local_time(value)))
-        else:
-            text = format_local_time(value) + format_offset(value.utcoffset())
-            out.append("OffsetTime::" + _string(text))
-    elif isinstance(value, bytes | bytearray | memoryview):
-        out.append("{{" + base64.b64encode(bytes(value)).decode("ascii") + "}}")
-    elif isinstance(value, uuid.UUID):
-        out.append(_string(str(value)))
-    else:
-        raise IonError(f"cannot write a {type(value).__name__} value as Ion: {value!r}")
+            return "LocalTime::" + _string(format_local_time(value))
+        text = format_local_time(value) + format_offset(value.utcoffset())
+        return "OffsetTime::" + _string(text)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "{{" + base64.b64encode(bytes(value)).decode("ascii") + "}}"
+    if isinstance(value, uuid.UUID):
+        return _string(str(value))
+    return None
 
 
-def dumps(value: Any) -> str:
-    """One value as compact Ion text (no spaces, no newline), as ion-java writes it."""
+class _Writer:
+    """The one Ion text writer: a walk over values that calls the style's primitives.
+
+    Most values are written through one dict lookup by exact type (rows are large and
+    plain); subclasses and the rarer types go through :meth:`other`.
+    """
+
+    def __init__(self, style: IonStyle) -> None:
+        mapper = style.mapper
+        self.style = style
+        string = _mapper_string if mapper else _string
+        symbol = _mapper_symbol if mapper else _symbol
+        java_string = style.java_string
+        float_: Callable[[float], str] = (
+            functools.partial(_mapper_float, java_string=java_string) if mapper else _float
+        )
+        decimal = _mapper_decimal if mapper else _decimal
+        self.string = string
+        self.float = float_
+        self.decimal = decimal
+        field_name = java_string if mapper else str
+        keep_nulls = not mapper  # Jackson's NON_NULL inclusion drops null fields
+
+        def write(value: Any, out: list[str]) -> None:
+            writer = by_type.get(type(value))
+            if writer is not None:
+                writer(value, out)
+            else:
+                self.other(value, out)
+
+        def struct(value: Mapping[Any, Any], out: list[str]) -> None:
+            out.append("{")
+            first = True
+            items = (
+                value.items() if keep_nulls else [kv for kv in value.items() if kv[1] is not None]
+            )
+            for key, item in items:
+                if not first:
+                    out.append(",")
+                first = False
+                out.append(symbol(key if type(key) is str else field_name(key)) + ":")
+                write(item, out)
+            out.append("}")
+
+        def sequence(value: Iterable[Any], out: list[str]) -> None:
+            out.append("[")
+            for index, item in enumerate(value):
+                if index:
+                    out.append(",")
+                write(item, out)
+            out.append("]")
+
+        by_type: dict[type, Callable[[Any, list[str]], None]] = {
+            str: lambda v, out: out.append(string(v)),
+            int: lambda v, out: out.append(str(v)),
+            float: lambda v, out: out.append(float_(v)),
+            bool: lambda v, out: out.append("true" if v else "false"),
+            type(None): lambda v, out: out.append("null"),
+            dict: struct,
+            list: sequence,
+            tuple: sequence,
+            Decimal: lambda v, out: out.append(decimal(v)),
+        }
+        if not mapper:
+            by_type[date] = lambda v, out: out.append(v.isoformat() + "T")
+        self.write = write
+        self.struct = struct
+        self.sequence = sequence
+
+    def other(self, value: Any, out: list[str]) -> None:
+        """Values whose exact type is not in the table: subclasses, then the rarer types."""
+        mapper = self.style.mapper
+        if isinstance(value, str):
+            if not mapper and isinstance(value, AnnotatedStr):
+                out.extend(_symbol(a) + "::" for a in value.annotations)
+            out.append(self.string(value))
+        elif isinstance(value, bool):
+            out.append("true" if value else "false")
+        elif isinstance(value, int):
+            out.append(str(int(value)))
+        elif isinstance(value, float):
+            out.append(self.float(value))
+        elif isinstance(value, Decimal):
+            out.append(self.decimal(value))
+        elif isinstance(value, Mapping):
+            self.struct(value, out)
+        elif isinstance(value, list | tuple):
+            self.sequence(value, out)
+        elif mapper:
+            self.mapper_other(value, out)
+        else:
+            text = _fileserde_text(value)
+            if text is None:
+                raise IonError(f"cannot write a {type(value).__name__} value as Ion: {value!r}")
+            out.append(text)
+
+    def mapper_other(self, value: Any, out: list[str]) -> None:
+        """Jackson: any other collection is an array; anything else what the hook says."""
+        if isinstance(value, Iterable):
+            self.sequence(value, out)
+            return
+        java = self.style.java_value(value)
+        if isinstance(java, str):
+            out.append(self.string(java))
+        elif isinstance(java, Mapping | list | tuple):
+            self.write(java, out)
+        else:  # not a value the hook may hand back: write its toString
+            out.append(self.string(self.style.java_string(java)))
+
+
+@functools.lru_cache(maxsize=16)
+def _writer(style: IonStyle) -> _Writer:
+    return _Writer(style)
+
+
+def dumps(value: Any, style: IonStyle = FILESERDE) -> str:
+    """One value as compact Ion text (no spaces, no newline), as Kestra's ion-java writer
+    (:data:`FILESERDE`) or Jackson Ion mapper (:data:`MAPPER`) writes it."""
     out: list[str] = []
-    _write(value, out)
+    _writer(style).write(value, out)
     return "".join(out)
 
 
@@ -286,11 +460,14 @@ def write_rows(rows: Iterable[Any], fh: IO[str] | IO[bytes]) -> int:
     ``None`` rows are skipped, as Kestra's ``FileSerde`` does.
     """
     binary = not isinstance(fh, io.TextIOBase)
+    write = _writer(FILESERDE).write
     count = 0
     for row in rows:
         if row is None:
             continue
-        line = dumps(row) + "\n"
+        out: list[str] = []
+        write(row, out)
+        line = "".join(out) + "\n"
         fh.write(line.encode("utf-8") if binary else line)  # type: ignore[arg-type]
         count += 1
     return count
@@ -804,12 +981,10 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
         if value.tzinfo is None or value.utcoffset() is None:
             return f"{_day(value)}T{format_local_time(value)}"
-        # Jackson writes an Instant with ISO_INSTANT: fraction digits in groups of three.
-        u = value.astimezone(UTC)
-        micro = u.microsecond
-        fraction = f".{micro // 1000:03d}" if micro % 1000 == 0 else f".{micro:06d}"
-        fraction = fraction if micro else ""
-        return f"{_day(u)}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}{fraction}Z"
+        # Jackson writes an Instant with its toString (ISO_INSTANT).
+        delta = value - _EPOCH
+        seconds = delta.days * 86400 + delta.seconds
+        return str(Instant(seconds * 1_000_000_000 + delta.microseconds * 1000))
     if isinstance(value, date):
         return _day(value)
     if isinstance(value, time):

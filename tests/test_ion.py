@@ -145,6 +145,25 @@ def test_write_rows_text_and_binary_skip_null_rows():
     assert binary.getvalue() == text.getvalue().encode()
 
 
+def test_both_kestra_styles_come_from_the_one_writer():
+    """FileSerde (storage files) and the Jackson mapper (the toIon filter) share one walk;
+    the style picks what they print differently."""
+    from kflow.expr import filters
+
+    value = {"a": None, "f": 2.0, "big": 1e7, "d": Decimal("5E-9"), "s": "\x00\x85", "$1": [1]}
+    assert (
+        ion.dumps(value)
+        == ion.dumps(value, ion.FILESERDE)
+        == ("{a:null,f:2e0,big:1.0E7,d:5d-9,s:\"\\0\\x85\",'$1':[1]}")
+    )
+    assert ion.dumps(value, ion.MAPPER) == '{f:2.0e0,big:1.0e7,d:0.000000005,s:"\\x00\x85",$1:[1]}'
+    # the toIon filter is the mapper style with the Pebble layer's Java views plugged in
+    assert filters.to_ion(value) == ion.dumps(value, ion.MAPPER)
+    assert filters.to_ion({1: {2, 3}, "t": date(2024, 1, 2)}) == "{'1':[2,3],t:\"2024-01-02\"}"
+    with pytest.raises(IonError, match="cannot write a set"):
+        ion.dumps({1: {2, 3}})
+
+
 # --------------------------------------------------------------------------- reading
 
 KESTRA_LINES = (

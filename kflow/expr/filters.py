@@ -22,7 +22,6 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import functools
-import hashlib
 import inspect
 import json
 import math
@@ -30,7 +29,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kflow.errors import ExpressionError
 from kflow.expr.values import (
@@ -47,13 +46,19 @@ from kflow.expr.values import (
     to_json,
 )
 from kflow.expr.values import java_class_name as _java_class_name
-from kflow.java import time as java_time
 from kflow.java.exceptions import IllegalArgumentError
 from kflow.java.numbers import NumberFormatError, decimal_format, parse_double, parse_float32
 from kflow.java.regex import JavaRegexError
 from kflow.java.regex import java_regex as _java_regex
 from kflow.java.regex import java_replacement as _java_replacement_fn
 from kflow.java.regex import split_on as _split_on
+
+if TYPE_CHECKING:
+    from kflow.java import time as java_time
+
+# Kept light on purpose: the environment imports this module to build its filter table on
+# every render, so what only some filters need (java.time and its zone data for the date
+# filters, hashlib, the Ion writer) is imported inside those filters, on their first call.
 
 FILTERS: dict[str, Callable[..., Any]] = {}
 """Kestra filter name → ``f(value, *args, **kwargs)``."""
@@ -76,10 +81,13 @@ def _register(
     """
 
     def deco(fn: _F) -> _F:
-        sig = inspect.signature(fn)
+        sig: inspect.Signature | None = None
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            nonlocal sig
+            if sig is None:  # on the first call: building the tables stays cheap
+                sig = inspect.signature(fn)
             try:
                 sig.bind(*args, **kwargs)
             except TypeError as e:
@@ -641,6 +649,8 @@ def _hash(value: Any, algorithm: str) -> Any:
         return None
     if not isinstance(value, str):
         raise ExpressionError("Need a string to hash")
+    import hashlib
+
     return hashlib.new(algorithm, value.encode("utf-8")).hexdigest()
 
 
@@ -718,13 +728,16 @@ def to_date(
     value: Any,
     zone: java_time.Zone,
     existing_format: str | None = None,
-    locale: java_time.Locale = java_time.ENGLISH,
+    locale: java_time.Locale | None = None,
 ) -> java_time.JavaDateTime:
     """``AbstractDate.convert``: a Java ``Long`` is epoch seconds, a String is parsed.
 
     Kestra casts anything else to String and fails: an ``Integer`` (a whole number from the
-    context, not a literal) fails there too, so kflow refuses it the same way.
+    context, not a literal) fails there too, so kflow refuses it the same way. ``locale``
+    defaults to English.
     """
+    from kflow.java import time as java_time
+
     if isinstance(value, java_time.JavaDateTime):
         return value
     if isinstance(value, _dt.datetime):
@@ -745,7 +758,7 @@ def to_date(
         raise ExpressionError(
             f"class {_java_class_name(value)} cannot be cast to class java.lang.String"
         )
-    return java_time.parse_date(value, zone, existing_format, locale)
+    return java_time.parse_date(value, zone, existing_format, locale or java_time.ENGLISH)
 
 
 def _date_args(
@@ -753,6 +766,8 @@ def _date_args(
     existingFormat: Any,
     locale: Any,  # noqa: N803
 ) -> tuple[java_time.Zone, str | None, java_time.Locale]:
+    from kflow.java import time as java_time
+
     if existingFormat is not None and not isinstance(existingFormat, str):
         raise _cast_error(existingFormat, "java.lang.String")
     return java_time.zone_of(timeZone), existingFormat, java_time.locale_of(locale)
@@ -767,6 +782,8 @@ def date(
     locale: Any = None,
 ) -> Any:
     """Format a date (ISO string, epoch-second Long) with a Java pattern or named format."""
+    from kflow.java import time as java_time
+
     if value is None:
         return None
     zone, existing, loc = _date_args(timeZone, existingFormat, locale)
@@ -785,6 +802,8 @@ def date_add(
     locale: Any = None,
 ) -> Any:
     """Add ``amount`` ``ChronoUnit``s (``DAYS``, ``MONTHS``…) then format like ``date``."""
+    from kflow.java import time as java_time
+
     if value is None:
         return None
     n = _as_long(amount, "amount")
@@ -1574,78 +1593,29 @@ def yaml_(value: Any) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # Ion text (toIon)
-#
-# Not kflow.ion.dumps: toIon is Kestra's Jackson Ion mapper (null fields dropped, ``1.0e7``,
-# Pebble keys via toString), while kflow.ion writes what FileSerde's ion-java writer does
-# (``2e0``, ``1.0E10``, nulls kept, timestamps); each is pinned by its own Kestra-derived tests
-# (cases_filters.yaml ``toion*``, tests/test_ion.py). Floats print via Double.toString in both.
 
 
-_ION_KEYWORDS = {"true", "false", "null", "nan"}
-_ION_SYMBOL_RE = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*\Z")
+def _jackson_value(value: Any) -> Any:
+    """What Kestra's Jackson mapper serialises for a Pebble value with no Ion type: a
+    ``Map.Entry`` is a one-field map, anything else its ``toString``."""
+    if isinstance(value, Entry):
+        return {value.key: value.value}
+    return java_to_string(value)
 
 
-def _ion_string(text: str, quote: str) -> str:
-    out: list[str] = []
-    for c in text:
-        o = ord(c)
-        if c == quote or c == "\\":
-            out.append("\\" + c)
-        elif c == "\n":
-            out.append("\\n")
-        elif c == "\t":
-            out.append("\\t")
-        elif c == "\r":
-            out.append("\\r")
-        elif o < 0x20 or o == 0x7F:
-            out.append(f"\\x{o:02x}")
-        else:
-            out.append(c)
-    return quote + "".join(out) + quote
+@functools.cache
+def _ion_style() -> Any:
+    from kflow import ion  # the writer and its imports load on the first toIon only
 
-
-def _ion_symbol(name: str) -> str:
-    if _ION_SYMBOL_RE.match(name) and name not in _ION_KEYWORDS:
-        return name
-    return _ion_string(name, "'")
-
-
-def _ion_float(f: float) -> str:
-    if math.isnan(f):
-        return "nan"
-    if math.isinf(f):
-        return "+inf" if f > 0 else "-inf"
-    text = java_float(f)
-    return text.replace("E", "e") if "E" in text else text + "e0"
+    return ion.IonStyle(mapper=True, java_string=java_to_string, java_value=_jackson_value)
 
 
 def to_ion(value: Any) -> str:
-    """Compact Ion text like Kestra's Jackson Ion mapper (``{a:1,b:"x"}``, ``1.5e0``)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return _ion_float(value)
-    if isinstance(value, int):
-        return str(int(value))
-    if isinstance(value, Decimal):
-        text = format(value, "f")
-        return text if "." in text else text + "."
-    if isinstance(value, str):
-        return _ion_string(value, '"')
-    if isinstance(value, Entry):
-        return to_ion({value.key: value.value})
-    if isinstance(value, Mapping):
-        parts = [
-            f"{_ion_symbol(java_to_string(k))}:{to_ion(v)}"
-            for k, v in value.items()
-            if v is not None
-        ]
-        return "{" + ",".join(parts) + "}"
-    if isinstance(value, Iterable):
-        return "[" + ",".join(to_ion(x) for x in value) + "]"
-    return _ion_string(java_to_string(value), '"')
+    """Compact Ion text like Kestra's Jackson Ion mapper (``{a:1,b:"x"}``, ``1.5e0``): the
+    mapper style of :func:`kflow.ion.dumps`, with Pebble's Java views of its values."""
+    from kflow import ion
+
+    return ion.dumps(value, _ion_style())
 
 
 @_filter("toIon")

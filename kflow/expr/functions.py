@@ -23,9 +23,7 @@ import socket
 import time
 import uuid as _uuid
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
-
-import yaml as _yaml
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kflow.errors import ExpressionError, KflowError
 from kflow.expr.filters import read_json, slug
@@ -40,9 +38,13 @@ from kflow.expr.values import (
     java_class_name,
     java_to_string,
 )
-from kflow.flow.loader import TOO_DEEP, too_long_number
-from kflow.flow.yamlio import BoundedSafeLoader
-from kflow.java import time as java_time
+
+if TYPE_CHECKING:
+    import yaml as _yaml
+
+# PyYAML, the flow loader and java.time (zone data) are imported by the functions that use
+# them, on their first call: the environment imports this module to build its function
+# table on every render, and ``{{ 1 + 1 }}`` needs none of them.
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {}
 """Kestra function name → ``f(*args, **kwargs)`` (``needs_context`` ones get the context)."""
@@ -125,6 +127,8 @@ def now(
     locale: Any = None,
 ) -> str:
     """The current time formatted like the ``date`` filter (UTC unless ``timeZone``)."""
+    from kflow.java import time as java_time
+
     del existingFormat  # accepted for Kestra's argument order; nothing to parse
     zone = java_time.zone_of(timeZone)
     return java_time.format_date(
@@ -161,37 +165,61 @@ def _from_json(value: Any, name: str) -> Any:
         raise ExpressionError(f"Invalid json: {e.message}") from None
 
 
-class _JacksonYamlLoader(BoundedSafeLoader):
-    """PyYAML reading YAML the way Kestra's Jackson YAML mapper types scalars.
+@functools.cache
+def _yaml_loader() -> type[_yaml.SafeLoader]:
+    """The loader class, built on the first ``yaml()`` call (PyYAML is not imported before)."""
+    import yaml as _yaml
 
-    Dates stay Strings, ``1e3`` is a Double, ``1:30`` a String, keys are always Strings.
-    """
+    from kflow.flow.yamlio import BoundedSafeLoader
+
+    class _JacksonYamlLoader(BoundedSafeLoader):
+        """PyYAML reading YAML the way Kestra's Jackson YAML mapper types scalars.
+
+        Dates stay Strings, ``1e3`` is a Double, ``1:30`` a String, keys are always Strings.
+        """
+
+    _JacksonYamlLoader.yaml_implicit_resolvers = {
+        k: [
+            (tag, rx)
+            for tag, rx in v
+            if tag
+            not in (
+                "tag:yaml.org,2002:timestamp",
+                "tag:yaml.org,2002:float",
+                "tag:yaml.org,2002:int",
+            )
+        ]
+        for k, v in _yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    _JacksonYamlLoader.add_implicit_resolver(
+        "tag:yaml.org,2002:int",
+        re.compile(
+            r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"
+        ),
+        list("-+0123456789"),
+    )
+    _JacksonYamlLoader.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(
+            r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?"
+            r"|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+"
+            r"|\.[0-9_]+(?:[eE][-+]?[0-9]+)?"
+            r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+        ),
+        list("-+0123456789."),
+    )
+    _JacksonYamlLoader.add_constructor("tag:yaml.org,2002:binary", _yaml_text)  # Jackson: text
+    _JacksonYamlLoader.add_constructor("tag:yaml.org,2002:float", _yaml_float)
+    _JacksonYamlLoader.add_constructor("tag:yaml.org,2002:int", _yaml_int)
+    _JacksonYamlLoader.add_constructor("tag:yaml.org,2002:map", _yaml_mapping)
+    return _JacksonYamlLoader
 
 
-_JacksonYamlLoader.yaml_implicit_resolvers = {
-    k: [
-        (tag, rx)
-        for tag, rx in v
-        if tag
-        not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:float", "tag:yaml.org,2002:int")
-    ]
-    for k, v in _yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_JacksonYamlLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:int",
-    re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
-    list("-+0123456789"),
-)
-_JacksonYamlLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(
-        r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?"
-        r"|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+"
-        r"|\.[0-9_]+(?:[eE][-+]?[0-9]+)?"
-        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
-    ),
-    list("-+0123456789."),
-)
+def __getattr__(name: str) -> Any:
+    # ``_JacksonYamlLoader`` stays importable by name without importing PyYAML up front.
+    if name == "_JacksonYamlLoader":
+        return _yaml_loader()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _yaml_float(loader: _yaml.SafeLoader, node: _yaml.ScalarNode) -> Any:
@@ -202,6 +230,8 @@ def _yaml_float(loader: _yaml.SafeLoader, node: _yaml.ScalarNode) -> Any:
 
 
 def _yaml_int(loader: _yaml.SafeLoader, node: _yaml.ScalarNode) -> Any:
+    import yaml as _yaml
+
     value = _yaml.SafeLoader.construct_yaml_int(loader, node)
     if -(2**63) <= value < 2**63:
         return value
@@ -209,6 +239,8 @@ def _yaml_int(loader: _yaml.SafeLoader, node: _yaml.ScalarNode) -> Any:
 
 
 def _yaml_mapping(loader: _yaml.SafeLoader, node: _yaml.Node) -> Any:
+    import yaml as _yaml
+
     assert isinstance(node, _yaml.MappingNode)
     loader.flatten_mapping(node)
     result: dict[str, Any] = {}
@@ -226,15 +258,13 @@ def _yaml_text(loader: _yaml.SafeLoader, node: _yaml.ScalarNode) -> Any:
     return str(loader.construct_scalar(node))
 
 
-_JacksonYamlLoader.add_constructor("tag:yaml.org,2002:binary", _yaml_text)  # Jackson: text
-_JacksonYamlLoader.add_constructor("tag:yaml.org,2002:float", _yaml_float)
-_JacksonYamlLoader.add_constructor("tag:yaml.org,2002:int", _yaml_int)
-_JacksonYamlLoader.add_constructor("tag:yaml.org,2002:map", _yaml_mapping)
-
-
 def parse_yaml(text: str) -> Any:
     """Read the first YAML document as Kestra's ``yaml()`` function does."""
-    loader = _JacksonYamlLoader(text)
+    import yaml as _yaml
+
+    from kflow.flow.loader import TOO_DEEP, too_long_number
+
+    loader = _yaml_loader()(text)
     try:
         if not loader.check_node():
             raise ExpressionError("Invalid yaml: No content to map due to end-of-input")

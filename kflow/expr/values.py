@@ -51,6 +51,7 @@ from typing import Any
 
 from kflow.errors import ExpressionError
 from kflow.java.numbers import double_to_string, float_to_string, to_f32
+from kflow.java.strings import to_string as java_string
 
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
@@ -78,6 +79,7 @@ class Float(float):
     """A ``java.lang.Float`` (32-bit): prints with ``Float.toString``."""
 
     __slots__ = ()
+    java_float32 = True  # kflow.java.strings.to_string prints it with Float.toString
 
     def __new__(cls, value: Any) -> Float:
         # round to the nearest 32-bit float, as a Java cast would
@@ -139,11 +141,11 @@ class Entry:
     def __hash__(self) -> int:
         return hash(self.key)
 
+    def __str__(self) -> str:  # Map.Entry.toString
+        return f"{java_string(self.key)}={java_string(self.value)}"
+
     def __repr__(self) -> str:
         return f"Entry({self.key!r}, {self.value!r})"
-
-    def __str__(self) -> str:
-        return java_to_string(self)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -277,29 +279,9 @@ def to_string(v: Any) -> str:
 
 
 def java_to_string(v: Any) -> str:
-    """Java ``toString``/``String.valueOf`` as used by ``~`` and ``+``: ``[1, 2]``, ``{k=v}``."""
-    if v is None:
-        return "null"
-    if isinstance(v, str):
-        return v
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(int(v))
-    if isinstance(v, float):
-        return java_float(v)
-    if isinstance(v, Decimal):
-        return str(v).replace("e", "E").replace("E+", "E+")
-    if isinstance(v, Mapping):
-        body = ", ".join(f"{java_to_string(k)}={java_to_string(x)}" for k, x in v.items())
-        return "{" + body + "}"
-    if isinstance(v, list | tuple | set | frozenset):
-        return "[" + ", ".join(java_to_string(x) for x in v) + "]"
-    if isinstance(v, Entry):
-        return f"{java_to_string(v.key)}={java_to_string(v.value)}"
-    if isinstance(v, date | time):
-        return v.isoformat()
-    return str(v)
+    """Java ``toString``/``String.valueOf`` as used by ``~`` and ``+``: ``[1, 2]``, ``{k=v}``
+    (:func:`kflow.java.strings.to_string`; an :class:`Entry` prints ``key=value``)."""
+    return java_string(v)
 
 
 def _json_key(k: Any) -> str:

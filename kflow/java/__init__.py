@@ -10,11 +10,14 @@ module                 Java behaviour
                        ``Integer.valueOf``, ``Float.valueOf``
 :mod:`.duration`       ``Duration.parse``, ``Duration.toString``; seconds for waits
 :mod:`.isotime`        ``Instant``/``LocalDate``/``LocalTime`` strict ISO parsing and
-                       printing (typed inputs)
+                       printing (typed inputs); ISO dates, times, offsets and
+                       month lengths for :mod:`.time` and :mod:`kflow.ion`
 :mod:`.time`           ``DateTimeFormatter`` patterns, ``ZoneId``, locales,
                        ``ZonedDateTime`` parsing and arithmetic (Pebble date filters)
 :mod:`.regex`          ``java.util.regex`` on Python's ``re``, ``replaceAll``
                        replacement syntax, ``String.split``
+:mod:`.strings`        ``String.valueOf``: ``null``, ``[1, 2]``, ``{k=v}`` (Pebble's ``~``,
+                       input messages, the Ion mapper)
 :mod:`.exceptions`     ``NumberFormatException``, ``DateTimeParseException``
 =====================  ===========================================================
 

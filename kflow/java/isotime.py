@@ -6,7 +6,9 @@ Values cover Java's whole range (an ``Instant`` from year -1e9 to 1e9), beyond w
 ``datetime`` holds, so they are plain integers of nanoseconds or fields, not ``datetime``s.
 The pattern formatter, zones and locales of Pebble's date filters live in
 :mod:`kflow.java.time`; this module stays separate because it is small and imported on
-every run that has inputs, while that one loads zone data.
+every run that has inputs, while that one loads zone data. The ISO printing (years, dates,
+times, offsets, ``Instant.toString``) and the calendar helpers are written here once:
+:mod:`kflow.java.time` and :mod:`kflow.ion` import them.
 """
 
 from __future__ import annotations
@@ -19,13 +21,15 @@ from kflow.java.duration import NANOS
 from kflow.java.exceptions import DateTimeParseError
 
 
-def _is_leap(year: int) -> bool:
+def is_leap(year: int) -> bool:
+    """``Year.isLeap`` (proleptic Gregorian, any year)."""
     return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
-def _month_length(year: int, month: int) -> int:
+def month_length(year: int, month: int) -> int:
+    """``YearMonth.lengthOfMonth``: 28 to 31 days."""
     if month == 2:
-        return 29 if _is_leap(year) else 28
+        return 29 if is_leap(year) else 28
     return 30 if month in (4, 6, 9, 11) else 31
 
 
@@ -50,10 +54,17 @@ def _civil_from_days(z: int) -> tuple[int, int, int]:
     return yoe + era * 400 + (m <= 2), m, d
 
 
-def _fmt_year(y: int) -> str:
+def iso_year(y: int) -> str:
+    """The year of the ISO formats (``SignStyle.EXCEEDS_PAD``, width 4): ``0024``,
+    ``-0050``, ``2024``, ``+12024``."""
     if abs(y) < 1000:
         return ("-" if y < 0 else "") + f"{abs(y):04d}"
     return f"+{y}" if y > 9999 else str(y)
+
+
+def iso_local_date(year: int, month: int, day: int) -> str:
+    """``DateTimeFormatter.ISO_LOCAL_DATE`` (``LocalDate.toString``): ``2024-03-09``."""
+    return f"{iso_year(year)}-{month:02d}-{day:02d}"
 
 
 def _fraction_groups(nano: int) -> str:
@@ -90,10 +101,8 @@ class Instant:
     def __str__(self) -> str:  # Instant.toString == ISO_INSTANT == Jackson's form
         secs, nano = divmod(self.nanos, NANOS)
         days, sod = divmod(secs, 86400)
-        y, m, d = _civil_from_days(days)
-        out = (
-            f"{_fmt_year(y)}-{m:02d}-{d:02d}T{sod // 3600:02d}:{sod // 60 % 60:02d}:{sod % 60:02d}"
-        )
+        out = f"{iso_local_date(*_civil_from_days(days))}T"
+        out += f"{sod // 3600:02d}:{sod // 60 % 60:02d}:{sod % 60:02d}"
         return out + (_fraction_groups(nano) if nano else "") + "Z"
 
     def json(self) -> str:
@@ -109,7 +118,7 @@ class LocalDate:
     day: int
 
     def __str__(self) -> str:
-        return f"{_fmt_year(self.year)}-{self.month:02d}-{self.day:02d}"
+        return iso_local_date(self.year, self.month, self.day)
 
     def json(self) -> str:
         return str(self)
@@ -261,6 +270,16 @@ _UPPER_MONTHS = (
 )  # fmt: skip
 
 
+def invalid_date(year: int, month: int, day: int) -> str | None:
+    """Java's detail for a day past the end of its month (``LocalDate.of``): ``Invalid date
+    'APRIL 31'``, or the leap-year wording for 29 February; None for a real date."""
+    if day <= month_length(year, month):
+        return None
+    if month == 2 and day == 29:
+        return f"Invalid date 'February 29' as '{year}' is not a leap year"
+    return f"Invalid date '{_UPPER_MONTHS[month - 1]} {day}'"
+
+
 def parse_local_date(text: str) -> LocalDate:
     """``LocalDate.parse`` (ISO_LOCAL_DATE, ResolverStyle.STRICT)."""
     y, m, d = _strict_run(text, lambda t: _local_date_fields(t, 0))
@@ -272,10 +291,9 @@ def parse_local_date(text: str) -> LocalDate:
         raise _dt_error(text, f": Invalid value for MonthOfYear (valid values 1 - 12): {m}")
     if not 1 <= d <= 31:
         raise _dt_error(text, f": Invalid value for DayOfMonth (valid values 1 - 28/31): {d}")
-    if d > _month_length(y, m):
-        if m == 2 and d == 29:
-            raise _dt_error(text, f": Invalid date 'February 29' as '{y}' is not a leap year")
-        raise _dt_error(text, f": Invalid date '{_UPPER_MONTHS[m - 1]} {d}'")
+    invalid = invalid_date(y, m, d)
+    if invalid is not None:
+        raise _dt_error(text, ": " + invalid)
     return LocalDate(y, m, d)
 
 
@@ -322,7 +340,7 @@ def parse_instant(text: str) -> Instant:
             h, extra_day = 0, 1
         elif h == 23 and mi == 59 and s == 60:
             s = 59  # a leap second is folded into the previous one
-        if not (1 <= mo <= 12 and 1 <= d <= _month_length(y, mo) and h < 24 and mi < 60 and s < 60):
+        if not (1 <= mo <= 12 and 1 <= d <= month_length(y, mo) and h < 24 and mi < 60 and s < 60):
             raise _StrictFail(0)  # LocalDateTime.of fails inside the parser: index 0
         days = _days_from_civil(y, mo, d) + extra_day
         secs = days * 86400 + h * 3600 + mi * 60 + s - offset
@@ -339,7 +357,12 @@ __all__ = [
     "Instant",
     "LocalDate",
     "LocalTime",
+    "invalid_date",
+    "is_leap",
+    "iso_local_date",
     "iso_local_time",
+    "iso_year",
+    "month_length",
     "offset_id",
     "parse_instant",
     "parse_local_date",

@@ -29,7 +29,17 @@ from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kflow.errors import ExpressionError
-from kflow.java.isotime import iso_local_time, offset_id
+from kflow.java.exceptions import DateTimeParseError
+from kflow.java.isotime import (
+    Instant,
+    invalid_date,
+    iso_local_date,
+    iso_local_time,
+    iso_year,
+    month_length,
+    offset_id,
+    parse_local_date,
+)
 
 DEFAULT_ZONE = "UTC"
 """kflow's default time zone when a filter gets no ``timeZone`` (Kestra: the JVM's zone)."""
@@ -768,7 +778,7 @@ def _offset_text(seconds: int, letter: str, count: int) -> str:
         if count == 4:
             return _localized_offset(seconds, full=True)
         if count == 5:
-            return "Z" if seconds == 0 else _offset_pattern(seconds, "+HH:MM:ss")
+            return offset_id(seconds)  # "Z", else +HH:MM[:ss]
         return _offset_pattern(seconds, "+HHMM")
     if letter == "X" and seconds == 0:
         return "Z"
@@ -796,11 +806,11 @@ def _localized_offset(seconds: int, full: bool) -> str:
     """Pattern letter O (``GMT+2``) / OOOO (``GMT+02:00``); ``GMT`` for zero."""
     if seconds == 0:
         return "GMT"
+    if full:
+        return "GMT" + offset_id(seconds)
     sign = "-" if seconds < 0 else "+"
     h, rem = divmod(abs(seconds), 3600)
     m, sec = divmod(rem, 60)
-    if full:
-        return f"GMT{sign}{h:02d}:{m:02d}" + (f":{sec:02d}" if sec else "")
     out = f"GMT{sign}{h}"
     if m or sec:
         out += f":{m:02d}"
@@ -933,7 +943,7 @@ def _iso_local_time(d: JavaDateTime) -> str:
 
 
 def _iso_local_date(d: JavaDateTime) -> str:
-    return f"{_year_text(d.dt.year, 4)}-{d.dt.month:02d}-{d.dt.day:02d}"
+    return iso_local_date(d.dt.year, d.dt.month, d.dt.day)
 
 
 def _iso_offset(d: JavaDateTime) -> str:
@@ -955,20 +965,13 @@ def _iso_constant(d: JavaDateTime, name: str) -> str:
     if name in ("iso_time", "iso_offset_time"):
         return _iso_local_time(d) + _iso_offset(d)
     if name == "iso_ordinal_date":
-        return f"{_year_text(d.dt.year, 4)}-{d.dt.timetuple().tm_yday:03d}{_iso_offset(d)}"
+        return f"{iso_year(d.dt.year)}-{d.dt.timetuple().tm_yday:03d}{_iso_offset(d)}"
     if name == "iso_week_date":
         year, week, dow = d.dt.date().isocalendar()
-        return f"{_year_text(year, 4)}-W{week:02d}-{dow}{_iso_offset(d)}"
+        return f"{iso_year(year)}-W{week:02d}-{dow}{_iso_offset(d)}"
     if name == "iso_instant":
-        u = d.with_zone(zone_of("UTC")).dt
-        frac = ""
-        if d.nano:
-            digits = f"{d.nano:09d}"
-            frac = "." + (
-                digits[:3] if d.nano % 10**6 == 0 else digits[:6] if d.nano % 1000 == 0 else digits
-            )
-        base = f"{_year_text(u.year, 4)}-{u.month:02d}-{u.day:02d}"
-        return f"{base}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}{frac}Z"
+        d.with_zone(zone_of("UTC"))  # the UTC date must be in kflow's range too
+        return str(Instant(d.epoch_second * 10**9 + d.nano))
     if name == "rfc_1123_date_time":
         dt = d.dt
         off = d.offset_seconds
@@ -1290,16 +1293,13 @@ def _resolve_date(p: _Parsed, smart: bool) -> date | None:
     if year is not None and p.month is not None and p.day is not None:
         _check_range("MonthOfYear", p.month, 1, 12)
         _check_range("DayOfMonth", p.day, 1, 31)
-        try:
+        invalid = invalid_date(year, p.month, p.day)
+        if invalid is None:
             result = date(year, p.month, p.day)
-        except ValueError:
-            if not smart or p.day > 31:
-                raise _ParseFail(
-                    f"Invalid date '{_EN_MONTHS[p.month - 1].upper()} {p.day}'"
-                ) from None
-            # SMART resolver: clamp to the end of the month (Feb 30 → Feb 28/29)
-            last = (date(year + p.month // 12, p.month % 12 + 1, 1) - timedelta(days=1)).day
-            result = date(year, p.month, last)
+        elif smart:  # SMART resolver: clamp to the end of the month (Feb 30 → Feb 28/29)
+            result = date(year, p.month, month_length(year, p.month))
+        else:
+            raise _ParseFail(invalid)
     elif year is not None and p.day_of_year is not None:
         result = date(year, 1, 1) + timedelta(days=p.day_of_year - 1)
     elif p.iso_week and p.week_year is not None and p.week is not None and p.day_of_week:
@@ -1432,6 +1432,12 @@ def parse_date(
         except _ParseFail as e:
             detail = e.detail
     else:
+        if existing_format is None:
+            # Kestra tries LocalDate.parse last and shows its error: isotime has Java's text
+            try:
+                parse_local_date(value)
+            except DateTimeParseError as e:
+                raise ExpressionError(str(e)) from None
         raise _parse_error(value, detail)
     if day is None:
         raise _parse_error(value, "Unable to obtain LocalDate from TemporalAccessor")
@@ -1483,9 +1489,7 @@ def _plus_months(local: datetime, months: int) -> datetime:
     month += 1
     if not 1 <= year <= 9999:
         raise ExpressionError(_OUT_OF_RANGE)
-    nxt = date(year + month // 12, month % 12 + 1, 1)
-    last = (nxt - timedelta(days=1)).day
-    return local.replace(year=year, month=month, day=min(local.day, last))
+    return local.replace(year=year, month=month, day=min(local.day, month_length(year, month)))
 
 
 def plus(d: JavaDateTime, amount: int, unit: str) -> JavaDateTime:

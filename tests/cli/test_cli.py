@@ -269,3 +269,9 @@ def test_run_in_a_pipe_does_not_load_rich(write_flow, tmp_path):
     loaded = _loaded_after(["run", str(path)], ("rich",), tmp_path / "h")
     assert loaded == []
 
+
+
+def test_eval_without_a_context_file_does_not_load_yaml_or_rich(tmp_path):
+    loaded = _loaded_after(["eval", "{{ 1 + 1 }}"], ("yaml", "rich", "kflow.java.time"),
+                           tmp_path / "h")  # fmt: skip
+    assert loaded == []

@@ -48,3 +48,16 @@ def test_local_date_and_time() -> None:
 def test_java_messages(parse, text: str, message: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(DateTimeParseError, match=re.escape(message)):
         parse(text)
+
+
+def test_calendar_helpers_shared_with_java_time() -> None:
+    from kflow.java.isotime import invalid_date, is_leap, iso_local_date, iso_year, month_length
+
+    assert [is_leap(y) for y in (1900, 2000, 2023, 2024)] == [False, True, False, True]
+    assert [month_length(2024, m) for m in (1, 2, 4)] == [31, 29, 30]
+    assert month_length(2023, 2) == 28 and month_length(9999, 12) == 31
+    assert [iso_year(y) for y in (24, -50, 2024, 12024)] == ["0024", "-0050", "2024", "+12024"]
+    assert iso_local_date(24, 3, 9) == "0024-03-09"
+    assert invalid_date(2023, 2, 29) == "Invalid date 'February 29' as '2023' is not a leap year"
+    assert invalid_date(2023, 4, 31) == "Invalid date 'APRIL 31'"
+    assert invalid_date(2024, 2, 29) is None

@@ -139,3 +139,48 @@ def test_plus_units() -> None:
     )
     with pytest.raises(ExpressionError, match="No enum constant"):
         java_time.plus(d, 1, "days")
+
+
+def test_iso_constants_print_with_isotime() -> None:
+    """The ISO constants print dates, instants and offsets with kflow.java.isotime's code
+    (one implementation for typed inputs and date filters)."""
+    from kflow.java.isotime import Instant, LocalDate, offset_id
+
+    d = _d("0024-03-09T06:09:02.123456789+05:30:15")
+    assert java_time.format_date(d, "iso_local_date") == str(LocalDate(24, 3, 9))
+    utc = d.with_zone(java_time.zone_of("UTC"))
+    instant = Instant(utc.epoch_second * 10**9 + utc.nano)
+    assert (
+        java_time.format_date(d, "iso_instant") == str(instant) == "0024-03-09T00:38:47.123456789Z"
+    )
+    assert java_time.format_pattern(d, "ZZZZZ|OOOO") == f"{offset_id(19815)}|GMT{offset_id(19815)}"
+
+
+def test_month_arithmetic_reaches_december_9999() -> None:
+    # rendered by Pebble 3.2.2 + Kestra 58c1ca2: 9999-12-15|9999-12-30 (kflow used to fail
+    # computing the length of December 9999 from 1 January 10000)
+    for text, months, expected in (
+        ("9999-12-15", 0, "9999-12-15"),
+        ("9999-11-30", 1, "9999-12-30"),
+    ):
+        d = java_time.plus(_d(text + "T00:00:00Z"), months, "MONTHS")
+        assert java_time.format_pattern(d, "yyyy-MM-dd") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "existing", "message"),
+    [
+        ("abc", None, "Text 'abc' could not be parsed at index 0"),
+        ("2024-01-01T25:00:00Z", None, "could not be parsed, unparsed text found at index 10"),
+        ("2023-02-29", None, "Invalid date 'February 29' as '2023' is not a leap year"),
+        ("2023-02-29", "iso_local_date", "Invalid date 'February 29' as '2023' is not a leap year"),
+        ("2023-04-31", None, "could not be parsed: Invalid date 'APRIL 31'"),
+        ("a" * 70, None, "Text '" + "a" * 64 + "...' could not be parsed at index 0"),
+    ],
+)
+def test_iso_parse_errors_are_java_s(text: str, existing: str | None, message: str) -> None:
+    """Kestra tries ``LocalDate.parse`` last and shows its error; the wording comes from
+    kflow.java.isotime (Java's strict ISO parser). Rendered by Pebble 3.2.2 + Kestra 58c1ca2."""
+    with pytest.raises(ExpressionError) as info:
+        java_time.parse_date(text, java_time.zone_of(None), existing)
+    assert message in info.value.message

@@ -37,12 +37,12 @@ from kflow.java.numbers import (
     INT_MAX,
     INT_MIN,
     NumberFormatError,
-    double_to_string,
     float_to_string,
     parse_float,
     parse_int,
 )
 from kflow.java.regex import java_regex
+from kflow.java.strings import to_string
 from kflow.secrets import MASK, encrypt
 
 INPUT_TYPES: frozenset[str] = frozenset(
@@ -79,19 +79,7 @@ class _Violation(Exception):
 
 def java_str(value: Any) -> str:
     """Java ``toString`` of a value as Jackson would have built it (used in messages)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return double_to_string(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(java_str(v) for v in value) + "]"
-    if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{java_str(k)}={java_str(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, (_dt.date, _dt.time)):
-        return value.isoformat()
-    return str(value)
+    return to_string(value)
 
 
 def java_type_name(value: Any) -> str:

@@ -300,6 +300,10 @@ for _info in app.registered_commands:
 
 def main() -> None:
     """Console-script entry point: one clear line per error, never a traceback."""
-    from kflow.cli.errors import run_app
+    from kflow.cli.errors import exit_now, run_app
 
-    run_app(app)
+    try:
+        run_app(app)
+    except SystemExit as exc:
+        exit_now(exc.code)
+    exit_now(0)

@@ -275,3 +275,38 @@ def test_eval_without_a_context_file_does_not_load_yaml_or_rich(tmp_path):
     loaded = _loaded_after(["eval", "{{ 1 + 1 }}"], ("yaml", "rich", "kflow.java.time"),
                            tmp_path / "h")  # fmt: skip
     assert loaded == []
+
+
+def test_the_fast_exit_keeps_every_byte_and_the_status(tmp_path):
+    """``main()`` ends with os._exit: stdout is flushed first, the status is kept, a
+    message code is printed, and a thread still at work gets the normal, waiting exit."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, KFLOW_HOME=str(tmp_path / "h"))
+    big = subprocess.run([sys.executable, "-m", "kflow", "eval", "{{ range(1, 100000) | join(',') }}"],
+                         capture_output=True, text=True, env=env)  # fmt: skip
+    assert big.returncode == 0
+    assert big.stdout == ",".join(str(i) for i in range(1, 100001)) + "\n"
+    bad = subprocess.run([sys.executable, "-m", "kflow", "eval", "{{ nope }}"],
+                         capture_output=True, text=True, env=env)  # fmt: skip
+    assert bad.returncode == 2 and "nope" in bad.stderr
+    marker = tmp_path / "thread-done"
+    code = (
+        "import threading, time, atexit\n"
+        "from kflow.cli.errors import exit_now\n"
+        f"atexit.register(lambda: print('atexit ran', flush=True))\n"
+        f"def work():\n    time.sleep(0.3)\n    open({str(marker)!r}, 'w').close()\n"
+        "threading.Thread(target=work).start()\n"
+        "exit_now('a message')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 1 and "a message" in proc.stderr
+    assert marker.exists() and "atexit ran" in proc.stdout
+    quick = subprocess.run(
+        [sys.executable, "-c", "import atexit\nfrom kflow.cli.errors import exit_now\n"
+         "atexit.register(lambda: print('atexit ran', flush=True))\nprint('out')\nexit_now(7)"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert (quick.returncode, quick.stdout) == (7, "out\natexit ran\n")

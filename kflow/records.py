@@ -7,11 +7,22 @@ running anything: none of them should import the executor to know what a run loo
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator, MutableSequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 from kflow.states import State
+
+if TYPE_CHECKING:  # no Protocol class to build at import: only annotations name it
+    from typing import Protocol
+
+    class TaskRunSource(Protocol):
+        """Where released task runs are read back from (the execution store)."""
+
+        def get_taskruns(
+            self, execution_id: str, *, limit: int | None = None, with_error: bool = False
+        ) -> list[TaskRun]: ...
 
 
 def now() -> datetime:
@@ -20,35 +31,31 @@ def now() -> datetime:
 
 def iso_instant(moment: datetime) -> str:
     """Java ``Instant.toString``: ``2024-12-20T10:11:12.123456Z`` (fraction 0, 3 or 6 digits)."""
-    moment = moment.astimezone(UTC)
-    base = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    # isoformat is C code; strftime cost about 3 us, for every date of every saved run
+    base = moment.isoformat(timespec="seconds")[:19]
     micros = moment.microsecond
     if micros == 0:
-        frac = ""
-    elif micros % 1000 == 0:
-        frac = f".{micros // 1000:03d}"
-    else:
-        frac = f".{micros:06d}"
-    return f"{base}{frac}Z"
+        return base + "Z"
+    if micros % 1000 == 0:
+        return f"{base}.{micros // 1000:03d}Z"
+    return f"{base}.{micros:06d}Z"
 
 
 def iso_duration(seconds: float) -> str:
-    """Java ``Duration.toString`` for a non-negative number of seconds (``PT1.2S``)."""
-    total_micros = round(seconds * 1_000_000)
-    hours, rem = divmod(total_micros, 3_600_000_000)
-    minutes, rem = divmod(rem, 60_000_000)
-    secs, micros = divmod(rem, 1_000_000)
-    out = "PT"
-    if hours:
-        out += f"{hours}H"
-    if minutes:
-        out += f"{minutes}M"
-    if secs or micros or out == "PT":
-        out += str(secs)
-        if micros:
-            out += "." + f"{micros:06d}".rstrip("0")
-        out += "S"
-    return out
+    """Java ``Duration.toString`` of a measured duration (``PT1.2S``): Kestra's printer,
+    :func:`kflow.java.duration.format_seconds`, under the name the CLI and plugins use."""
+    global _format_seconds
+    if _format_seconds is None:
+        # imported on first use: commands that only list executions never print one
+        from kflow.java.duration import format_seconds
+
+        _format_seconds = format_seconds
+    return _format_seconds(seconds)
+
+
+_format_seconds: Callable[[float], str] | None = None
 
 
 @dataclass
@@ -57,6 +64,11 @@ class StateHistory:
 
     current: State = State.CREATED
     histories: list[tuple[State, datetime]] = field(default_factory=list)
+    # each history date as text, kept from one save of the run to the next: a run is saved
+    # at every change and each save printed every date again (3 us each)
+    _dates: list[tuple[datetime, str]] = field(
+        default_factory=list, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if not self.histories:
@@ -74,17 +86,35 @@ class StateHistory:
     def end(self) -> datetime | None:
         return self.histories[-1][1] if self.current.terminal else None
 
+    def _date_texts(self) -> list[str]:
+        """The ISO text of each history date, printed once per date."""
+        cache = self._dates
+        texts = []
+        for i, (_, moment) in enumerate(self.histories):
+            if i < len(cache) and cache[i][0] is moment:
+                texts.append(cache[i][1])
+                continue
+            text = iso_instant(moment)
+            del cache[i:]
+            cache.append((moment, text))
+            texts.append(text)
+        return texts
+
     def to_dict(self) -> dict[str, Any]:
         start = self.histories[0][1]
         last = self.histories[-1][1]
+        dates = self._date_texts()
         out: dict[str, Any] = {
             "current": self.current.value,
-            "histories": [{"state": s.value, "date": iso_instant(d)} for s, d in self.histories],
+            "histories": [
+                {"state": s.value, "date": d}
+                for (s, _), d in zip(self.histories, dates, strict=True)
+            ],
             "duration": iso_duration((last - start).total_seconds()),
-            "startDate": iso_instant(start),
+            "startDate": dates[0],
         }
         if self.current.terminal:
-            out["endDate"] = iso_instant(last)
+            out["endDate"] = dates[-1]
         return out
 
     @classmethod
@@ -164,6 +194,142 @@ class TaskRun:
         )
 
 
+class TaskRunList(MutableSequence[TaskRun]):
+    """An execution's task runs, in the order they were created; a list to its readers.
+
+    A long loop must not keep every finished iteration in memory (a ForEach over a million
+    values would hold gigabytes), so the executor may :meth:`release` finished runs once
+    the store has them. Reading the whole list then reads the released runs back from the
+    store (:meth:`bind`), merged with the runs still in memory; the result is kept until a
+    run is added or released. Until something is released it is a plain list, with no
+    store behind it. ``len()``, :meth:`head` and :meth:`with_error` never read every run:
+    a summary of a million-run execution uses them.
+    """
+
+    __slots__ = ("_runs", "_released", "_snapshot", "_source", "_execution_id")
+
+    def __init__(self, runs: Iterable[TaskRun] = ()) -> None:
+        self._runs: list[TaskRun] = list(runs)
+        self._released = 0
+        self._snapshot: list[TaskRun] | None = None
+        self._source: TaskRunSource | None = None
+        self._execution_id = ""
+
+    def bind(self, source: TaskRunSource, execution_id: str) -> None:
+        """Where released runs are read back from: the store and the execution id."""
+        self._source = source
+        self._execution_id = execution_id
+
+    # ----------------------------------------------------------------- the executor's side
+    def in_memory(self) -> list[TaskRun]:
+        """The runs not released (every unfinished run is among them), without the store."""
+        return list(self._runs)
+
+    @property
+    def held(self) -> int:
+        """How many runs are in memory."""
+        return len(self._runs)
+
+    @property
+    def released(self) -> int:
+        """How many finished runs were released from memory (0: the list is all in memory)."""
+        return self._released
+
+    def release(self, runs: Iterable[TaskRun]) -> None:
+        """Forget these finished, stored runs; reading the list reads them back from the store."""
+        if self._source is None:
+            raise RuntimeError("a task-run list releases runs only when bound to a store")
+        gone = {id(r) for r in runs}
+        if not gone:
+            return
+        kept = [r for r in self._runs if id(r) not in gone]
+        self._released += len(self._runs) - len(kept)
+        self._runs = kept
+        self._snapshot = None
+
+    def _all(self) -> list[TaskRun]:
+        if not self._released:
+            return self._runs
+        if self._snapshot is None:
+            assert self._source is not None
+            self._snapshot = self._merged(self._source.get_taskruns(self._execution_id))
+        return self._snapshot
+
+    def _merged(self, stored: list[TaskRun], complete: bool = True) -> list[TaskRun]:
+        """Stored runs, each replaced by its live object when it is still in memory; with
+        ``complete``, the live runs not stored yet are added (in creation order)."""
+        live = {r.id: r for r in self._runs}
+        merged = [live.pop(r.id, r) for r in stored]
+        if live and complete:
+            merged.extend(live.values())
+            merged.sort(key=lambda r: r.seq)
+        return merged
+
+    def head(self, count: int) -> list[TaskRun]:
+        """The first ``count`` runs, in creation order, reading no more than these."""
+        if not self._released:
+            return self._runs[:count]
+        assert self._source is not None
+        stored = self._source.get_taskruns(self._execution_id, limit=count)
+        return self._merged(stored)[:count]
+
+    def with_error(self) -> list[TaskRun]:
+        """The runs that have an ``error``, in creation order, reading no others."""
+        if not self._released:
+            return [r for r in self._runs if r.error]
+        assert self._source is not None
+        stored = self._source.get_taskruns(self._execution_id, with_error=True)
+        merged = self._merged(stored, complete=False)
+        known = {r.id for r in merged}
+        merged += [r for r in self._runs if r.error and r.id not in known]
+        merged.sort(key=lambda r: r.seq)
+        return [r for r in merged if r.error]
+
+    # ----------------------------------------------------------------- a list to readers
+    @overload
+    def __getitem__(self, index: int) -> TaskRun: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[TaskRun]: ...
+
+    def __getitem__(self, index: int | slice) -> TaskRun | list[TaskRun]:
+        return self._all()[index]
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._writable()[index] = value
+
+    def __delitem__(self, index: int | slice) -> None:
+        del self._writable()[index]
+
+    def insert(self, index: int, value: TaskRun) -> None:
+        self._writable().insert(index, value)
+
+    def append(self, value: TaskRun) -> None:
+        self._runs.append(value)  # the executor's hot path: no snapshot to rebuild first
+        self._snapshot = None
+
+    def _writable(self) -> list[TaskRun]:
+        if self._released:
+            raise RuntimeError("runs released to the store cannot be changed in place")
+        return self._runs
+
+    def __len__(self) -> int:
+        return len(self._runs) + self._released  # a released run is never held again
+
+    def __iter__(self) -> Iterator[TaskRun]:
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, TaskRunList | list):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as a list
+
+    def __repr__(self) -> str:
+        return f"TaskRunList({self._all()!r})"
+
+
 @dataclass
 class Execution:
     """One run of a flow."""
@@ -176,7 +342,7 @@ class Execution:
     outputs: dict[str, Any] = field(default_factory=dict)
     labels: list[dict[str, str]] = field(default_factory=list)
     state: StateHistory = field(default_factory=StateHistory)
-    task_runs: list[TaskRun] = field(default_factory=list)
+    task_runs: TaskRunList = field(default_factory=TaskRunList)
     parent_id: str | None = None
     trigger: dict[str, Any] | None = None
     error: str | None = None
@@ -184,6 +350,10 @@ class Execution:
     # a Subflow task's legacy `outputs`, rendered in this (child) execution; not stored
     subflow_outputs: dict[str, Any] | None = field(default=None, compare=False, repr=False)
     subflow_outputs_error: str | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.task_runs, TaskRunList):  # a list given by the caller
+            self.task_runs = TaskRunList(self.task_runs)
 
     def to_dict(self, with_taskruns: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -221,9 +391,9 @@ class Execution:
             outputs=data.get("outputs") or {},
             labels=data.get("labels") or [],
             state=StateHistory.from_dict(data["state"]),
-            task_runs=[
+            task_runs=TaskRunList(
                 TaskRun.from_dict(t, i) for i, t in enumerate(data.get("taskRunList") or [])
-            ],
+            ),
             parent_id=((data.get("trigger") or {}).get("variables") or {}).get("executionId"),
             trigger=data.get("trigger"),
             error=data.get("error"),

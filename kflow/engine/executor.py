@@ -16,11 +16,10 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from kflow.engine.context import Services, TaskRunContext, kestra_envs
 from kflow.engine.execution import Execution, StateHistory, TaskRun, iso_instant
@@ -47,11 +46,16 @@ KILL_WAIT_SECONDS = 1.5
 # in the YAML loader; Kestra has no nesting limit, and the YAML parser stops at about 500
 # levels. 10k frames stay far below the C stack of a thread (8 MB) on Python 3.11+.
 RECURSION_LIMIT = 10_000
+# Up to this many task runs an execution keeps them all in memory. Past it, each finished
+# run inside a loop (a ForEach iteration and what runs below it) is released once stored,
+# and ``execution.task_runs`` reads them back from the store: a ForEach over a million
+# values kept ~2.6 KB per iteration (gigabytes) otherwise. Small runs never touch the store.
+RETAIN_TASKRUNS = 20_000
 
 
-@dataclass(frozen=True)
-class Event:
-    """A change the CLI may draw: ``execution``, ``taskrun`` or ``log``."""
+class Event(NamedTuple):
+    """A change the CLI may draw: ``execution``, ``taskrun`` or ``log``. A named tuple: as
+    immutable as a frozen dataclass, cheaper to import and to make (three per task run)."""
 
     kind: str
     execution: Execution
@@ -62,6 +66,9 @@ class Event:
 
 
 EventCallback = Callable[[Event], None]
+
+# A run ending in one of these stops its sequence (and a loop with a limit).
+_STOPS = frozenset({State.FAILED, State.KILLED})
 
 
 def allow_deep_flows() -> None:
@@ -135,6 +142,8 @@ class Executor:
         self._parent_prefix: str | None = None
         self._error_logs: list[dict[str, Any]] = []
         self._kill = _KillSwitch()
+        self.retain_taskruns = RETAIN_TASKRUNS
+        self._loop_runs: list[TaskRun] = []  # finished loop runs not released yet
 
     # ================================================================= creation
     def prepare(
@@ -184,6 +193,7 @@ class Executor:
             flow_path=flow.path,
         )
         self.execution = execution
+        execution.task_runs.bind(self.store, exec_id)
         self.store.create_execution(execution, flow.source)
         self._emit(Event("execution", execution, depth=self.depth))
         return execution
@@ -314,7 +324,7 @@ class Executor:
         if execution is None:
             return
         with self.lock:
-            for tr in execution.task_runs:
+            for tr in execution.task_runs.in_memory():  # released runs all ended
                 if not tr.state.current.terminal:
                     tr.state.set(State.KILLED)
                     self.store.save_taskrun(execution, tr)
@@ -337,8 +347,7 @@ class Executor:
         execution.state.set(State.RUNNING)
         self.store.save_execution(execution)
         self._emit(Event("execution", execution, depth=self.depth))
-        main = self._run_sequence(self.flow.tasks, None, None, None, [])
-        main_state = guess_final_state(r.state.current for r in main)
+        main_state = guess_final_state(self._run_sequence(self.flow.tasks, None, None, None, []))
         if main_state in (State.FAILED, State.KILLED) and self.flow.errors:
             self._run_sequence(self.flow.errors, None, None, None, [])
         if self.flow.finally_:
@@ -391,20 +400,21 @@ class Executor:
         value: str | None,
         iteration: int | None,
         ancestors: list[TaskRun],
-    ) -> list[TaskRun]:
-        """Run tasks one after another; a FAILED or KILLED run stops the sequence."""
-        runs: list[TaskRun] = []
+    ) -> set[State]:
+        """Run tasks one after another; a FAILED or KILLED run stops the sequence. Returns
+        the final states of the runs (not the runs: a loop's finished runs may be released)."""
+        states: set[State] = set()
         killed = self._kill.event
         for spec in specs:
             if spec.disabled:
                 continue
             if killed.is_set():  # no task starts once the run is killed
                 break
-            run = self._run_task(spec, parent, value, iteration, ancestors)
-            runs.append(run)
-            if run.state.current in (State.FAILED, State.KILLED):
+            state = self._run_task(spec, parent, value, iteration, ancestors).state.current
+            states.add(state)
+            if state in _STOPS:
                 break
-        return runs
+        return states
 
     def _new_taskrun(
         self, spec: TaskSpec, parent: TaskRun | None, value: str | None, iteration: int | None
@@ -452,7 +462,8 @@ class Executor:
                     return self._finish(tr, ancestors, State.SKIPPED, None, None)
             tr.state.set(State.RUNNING)
             self.store.save_taskrun(ex, tr)
-            self._emit(Event("taskrun", ex, tr, depth=self.depth))
+            if self.on_event is not None:  # no event to build for no one
+                self._emit(Event("taskrun", ex, tr, depth=self.depth))
             if spec.task_class.flowable:
                 state, outputs, error = self._run_flowable(spec, tr, ctx, ancestors)
             else:
@@ -498,8 +509,20 @@ class Executor:
             tr.state.set(state)
             set_state(self.tasks_view, tr)
         self.store.save_taskrun(ex, tr)
-        self._emit(Event("taskrun", ex, tr, depth=self.depth))
+        if self.on_event is not None:
+            self._emit(Event("taskrun", ex, tr, depth=self.depth))
+        if tr.value is not None or any(a.value is not None for a in ancestors):
+            self._finished_in_loop(ex, tr)
         return tr
+
+    def _finished_in_loop(self, ex: Execution, tr: TaskRun) -> None:
+        """Release finished loop runs from memory once the execution holds too many (see
+        RETAIN_TASKRUNS); the store has them (saved just before)."""
+        with self.lock:
+            self._loop_runs.append(tr)
+            if ex.task_runs.held > self.retain_taskruns:
+                ex.task_runs.release(self._loop_runs)
+                self._loop_runs = []
 
     # ----------------------------------------------------------------- runnable
     def _run_runnable(
@@ -609,7 +632,12 @@ class Executor:
             return State.FAILED, None, exc.message
         except Exception as exc:  # noqa: BLE001 - a plugin bug fails its task, not kflow
             return State.FAILED, None, f"{type(exc).__name__}: {exc}"
-        tr.outputs = dict(plan.outputs)
+        try:  # JSON values from the start: a kill may store them before the run ends
+            tr.outputs = to_json_outputs(plan.outputs)
+        except TaskError as exc:
+            return State.FAILED, None, exc.message
+        if tr.outputs is plan.outputs:
+            tr.outputs = dict(plan.outputs)
         tr.planned = sum(len(g.tasks) for g in plan.groups)
         if tr.outputs is not None:
             # Kestra saves a flowable's outputs when its run is created, so its children
@@ -622,8 +650,9 @@ class Executor:
             state = State.FAILED
             error = plan.failed
         else:
-            runs = self._run_groups(plan.groups, plan.concurrency, tr, child_ancestors)
-            state = guess_final_state(r.state.current for r in runs)
+            state = guess_final_state(
+                self._run_groups(plan.groups, plan.concurrency, tr, child_ancestors)
+            )
         if state in (State.FAILED, State.KILLED) and spec.errors:
             self._run_sequence(spec.errors, tr, None, None, child_ancestors)
         if spec.finally_:
@@ -633,27 +662,32 @@ class Executor:
         return state, tr.outputs, error
 
     def _run_groups(
-        self, groups: list[ChildGroup], concurrency: int, parent: TaskRun, ancestors: list[TaskRun]
-    ) -> list[TaskRun]:
-        def run_group(index: int, group: ChildGroup) -> list[TaskRun]:
+        self,
+        groups: Sequence[ChildGroup],
+        concurrency: int,
+        parent: TaskRun,
+        ancestors: list[TaskRun],
+    ) -> set[State]:
+        """Run a flowable's child groups; returns the final states of the runs."""
+
+        def run_group(index: int, group: ChildGroup) -> set[State]:
             iteration = index if group.value is not None else None
             return self._run_sequence(group.tasks, parent, group.value, iteration, ancestors)
 
+        states: set[State] = set()
         if concurrency == 1 or len(groups) <= 1:
-            runs: list[TaskRun] = []
             for i, group in enumerate(groups):
-                group_runs = run_group(i, group)
-                runs.extend(group_runs)
-                if any(r.state.current in (State.FAILED, State.KILLED) for r in group_runs):
+                group_states = run_group(i, group)
+                states |= group_states
+                if not group_states.isdisjoint(_STOPS):
                     break
                 if self._kill.event.is_set():
                     break
-            return runs
+            return states
         workers = len(groups) if concurrency <= 0 else min(concurrency, len(groups))
         workers = max(1, min(workers, MAX_POOL_THREADS))
         failed = threading.Event()
         killed = self._kill.event
-        results: list[list[TaskRun]] = [[] for _ in groups]
         errors: list[tuple[int, BaseException]] = []
         pending = iter(enumerate(groups))
         take = threading.Lock()
@@ -670,11 +704,13 @@ class Executor:
                 if failed.is_set() and concurrency > 0:
                     continue
                 try:
-                    results[i] = run_group(i, group)
+                    group_states = run_group(i, group)
                 except BaseException as exc:  # noqa: BLE001 - raised by the caller below
                     errors.append((i, exc))
                     continue
-                if any(r.state.current in (State.FAILED, State.KILLED) for r in results[i]):
+                with take:
+                    states.update(group_states)
+                if not group_states.isdisjoint(_STOPS):
                     failed.set()
 
         # Daemon threads rather than a ThreadPoolExecutor, whose workers the interpreter
@@ -689,7 +725,7 @@ class Executor:
             t.join()
         if errors:
             raise min(errors, key=lambda e: e[0])[1]
-        return [r for group_runs in results for r in group_runs]
+        return states
 
     # ----------------------------------------------------------------- subflows
     def run_subflow(
@@ -792,7 +828,8 @@ class Executor:
                 self._error_logs.append(
                     {"taskId": record.task_id, "message": message, "timestamp": record.timestamp}
                 )
-        self._emit(Event("log", ex, tr, level=level, message=message, depth=self.depth))
+        if self.on_event is not None:
+            self._emit(Event("log", ex, tr, level=level, message=message, depth=self.depth))
 
     def _emit(self, event: Event) -> None:
         observer = self.on_event

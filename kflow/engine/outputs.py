@@ -7,11 +7,12 @@ deep-merged: maps recursively, two lists concatenated, a null never overwrites.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from kflow.records import TaskRun
 from kflow.secrets import decrypt_tree
+from kflow.states import State
 
 
 def deep_merge(target: dict[str, Any], source: Mapping[str, Any]) -> None:
@@ -45,6 +46,12 @@ def value_keys(run: TaskRun, ancestors: Iterable[TaskRun]) -> list[str]:
     return keys
 
 
+# One ``{"state": ...}`` map per state, shared by every valued entry: a ForEach over a
+# million values kept a million identical small maps (184 bytes each). Nothing writes into
+# them: set_state replaces entries, and expressions only read.
+_STATE_ENTRIES = {state: {"state": state.value} for state in State}
+
+
 def set_state(tasks: dict[str, Any], run: TaskRun) -> None:
     """``tasks.<id>.state`` or, for valued runs, ``tasks.<id>.<value>.state`` (last wins)."""
     if run.value is None:
@@ -54,7 +61,7 @@ def set_state(tasks: dict[str, Any], run: TaskRun) -> None:
         if not isinstance(entry, dict) or "state" in entry:
             entry = {}
             tasks[run.task_id] = entry
-        entry[run.value] = {"state": run.state.current.value}
+        entry[run.value] = _STATE_ENTRIES[run.state.current]
 
 
 def ancestors_of(run: TaskRun, by_id: Mapping[str, TaskRun]) -> list[TaskRun]:
@@ -69,7 +76,7 @@ def ancestors_of(run: TaskRun, by_id: Mapping[str, TaskRun]) -> list[TaskRun]:
     return chain
 
 
-def build_views(runs: list[TaskRun]) -> tuple[dict[str, Any], dict[str, Any]]:
+def build_views(runs: Sequence[TaskRun]) -> tuple[dict[str, Any], dict[str, Any]]:
     """The ``outputs`` and ``tasks`` maps of a finished (stored) execution."""
     by_id = {r.id: r for r in runs}
     outputs: dict[str, Any] = {}

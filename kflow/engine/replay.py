@@ -10,6 +10,7 @@ plaintext, are rendered by the executor, not from here.
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from typing import Any
 
 from kflow.engine.context import Services, kestra_envs
@@ -19,7 +20,7 @@ from kflow.secrets import decrypt_tree
 from kflow.storage.base import execution_prefix
 
 
-def _views(runs: list[TaskRun], decrypt: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+def _views(runs: Sequence[TaskRun], decrypt: bool) -> tuple[dict[str, Any], dict[str, Any]]:
     """``outputs`` and ``tasks`` as :func:`kflow.engine.outputs.build_views` makes them, but
     with encrypted values kept as stored unless ``decrypt``."""
     by_id = {r.id: r for r in runs}

@@ -15,15 +15,15 @@ from __future__ import annotations
 import functools
 import os
 import socket
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 _PROC = Path("/proc")
 
 
-@dataclass(frozen=True)
-class ProcessIdentity:
-    """What the store records about the process running an execution."""
+class ProcessIdentity(NamedTuple):
+    """What the store records about the process running an execution (a named tuple: as
+    immutable as a frozen dataclass, at a third of its import time)."""
 
     host: str
     pid: int

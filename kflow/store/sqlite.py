@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -102,9 +102,7 @@ def _outputs_once(conn: sqlite3.Connection) -> None:
             continue  # a document kflow did not write: leave it as it is
         if same and doc.get("outputs") is not None:
             del doc["outputs"]
-            conn.execute(
-                "UPDATE taskruns SET doc = ? WHERE id = ?", (json.dumps(doc, default=str), trid)
-            )
+            conn.execute("UPDATE taskruns SET doc = ? WHERE id = ?", (_dumps(doc), trid))
 
 
 Migration = Sequence[str] | Callable[[sqlite3.Connection], None]
@@ -138,10 +136,46 @@ FULL_DISK_WAIT = 60.0
 _RETRY_EVERY = 0.2
 
 _STOP = object()
+_REPEATED = ("executionId", "namespace", "flowId", "taskId", "parentTaskRunId")
+# Changes waiting for the writer, at most: past it a run waits for the writer (a loop of
+# quick tasks makes changes faster than SQLite commits them; unbounded, the queue of a
+# million-iteration ForEach held gigabytes of documents).
+MAX_QUEUED = 10_000
 _MAX_INT = 2**63 - 1  # SQLite's largest integer
 
 
 BUSY_WAIT = 30.0  # seconds an opener waits for another process's lock
+
+
+class _WriteQueue:
+    """The writer's inbox: a deque and a wake-up event. ``queue.Queue`` took two locks and
+    a notify per change on the executor's thread, and as many on the writer's, for each of
+    the four changes a quick task makes; a deque's ends need no lock. A put waits (briefly
+    sleeping) while ``limit`` changes are queued, so a run never outgrows its writer."""
+
+    def __init__(self, limit: int) -> None:
+        self._items: deque[Any] = deque()
+        self._wake = threading.Event()
+        self.limit = limit
+
+    def put(self, item: Any, *, wait: bool = True) -> None:
+        items = self._items
+        while wait and len(items) >= self.limit:
+            time.sleep(0.001)
+        items.append(item)
+        if not self._wake.is_set():
+            self._wake.set()
+
+    def take(self, timeout: float | None) -> list[Any]:
+        """Everything queued; waits up to ``timeout`` (None: for ever) when nothing is."""
+        items = self._items
+        if not items:
+            self._wake.wait(timeout)
+        self._wake.clear()  # before draining: a put after the drain sets it again
+        out = []
+        while items:
+            out.append(items.popleft())
+        return out
 
 
 def _connect(path: Path, wait: float = BUSY_WAIT) -> sqlite3.Connection:
@@ -223,6 +257,43 @@ def _make_private(path: Path) -> None:
         pass
 
 
+def _dumps(doc: Any) -> str:
+    """A document as JSON, strictly: a value with no JSON form is a bug where the document
+    was made (records' ``to_dict`` and outputs are JSON values, see kflow.jsonvalues), so it
+    raises StoreError here instead of being written as some ``str()`` text."""
+    try:
+        return json.dumps(doc)
+    except (TypeError, ValueError) as exc:
+        raise StoreError(f"cannot record a value that is not JSON: {exc}") from exc
+
+
+def _by_statement(
+    pending: list[tuple[str, tuple[Any, ...]]],
+) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    """A batch's changes as ``executemany`` calls: one per run of the same statement, so
+    the writer does not hold the GIL the executor needs in a Python loop per row.
+
+    Changes to different tables are independent, and the batch commits as one transaction
+    (no reader sees their order), so they are grouped by table; within a table they keep
+    their order (an execution is inserted before it is updated)."""
+    tables: dict[str, list[tuple[str, list[tuple[Any, ...]]]]] = {}
+    for sql, params in pending:
+        runs = tables.setdefault(_table(sql), [])
+        if runs and runs[-1][0] == sql:
+            runs[-1][1].append(params)
+        else:
+            runs.append((sql, [params]))
+    return [run for runs in tables.values() for run in runs]
+
+
+def _table(sql: str) -> str:
+    """The table a write statement changes (``INSERT [OR REPLACE] INTO t``, ``UPDATE t``)."""
+    words = sql.split(None, 5)
+    if words[0] == "UPDATE":
+        return words[1]
+    return words[words.index("INTO") + 1]
+
+
 def _killed(state: dict[str, Any]) -> dict[str, Any]:
     history = StateHistory.from_dict(state)
     history.set(State.KILLED)
@@ -241,7 +312,7 @@ class SQLiteStore(ExecutionStore):
         self.full_disk_wait = full_disk_wait
         self.recovered: list[str] = []
         self._read_lock = threading.Lock()
-        self._queue: queue.Queue[Any] = queue.Queue()
+        self._queue = _WriteQueue(MAX_QUEUED)
         self._writer: threading.Thread | None = None
         self._writer_error: BaseException | None = None
         self._start_lock = threading.Lock()
@@ -420,7 +491,7 @@ class SQLiteStore(ExecutionStore):
                 continue  # a document kflow did not write: leave it as it is
             conn.execute(
                 "UPDATE taskruns SET state = 'KILLED', doc = ? WHERE id = ?",
-                (json.dumps(doc, default=str), trid),
+                (_dumps(doc), trid),
             )
         (doc_text,) = conn.execute("SELECT doc FROM executions WHERE id = ?", (eid,)).fetchone()
         doc = json.loads(doc_text)
@@ -430,7 +501,7 @@ class SQLiteStore(ExecutionStore):
             return
         conn.execute(
             "UPDATE executions SET state = 'KILLED', end_date = ?, doc = ? WHERE id = ?",
-            (doc["state"].get("endDate"), json.dumps(doc, default=str), eid),
+            (doc["state"].get("endDate"), _dumps(doc), eid),
         )
         conn.execute(
             "INSERT INTO logs (execution_id, taskrun_id, task_id, ts, level, message) "
@@ -463,15 +534,7 @@ class SQLiteStore(ExecutionStore):
         waiting_since = 0.0  # when the oldest flush() still waiting began
         stop = False
         while True:
-            try:
-                items = [self._queue.get(timeout=_RETRY_EVERY if pending else None)]
-            except queue.Empty:
-                items = []
-            while True:
-                try:
-                    items.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
+            items = self._queue.take(timeout=_RETRY_EVERY if pending else None)
             for it in items:
                 if it is _STOP:
                     stop = True
@@ -480,14 +543,14 @@ class SQLiteStore(ExecutionStore):
                         waiting_since = time.monotonic()
                     waiters.append(it)
                 else:
-                    pending.append(it)
+                    pending.extend(it)
             if pending:
                 try:
                     if conn is None:
                         conn = _connect(self.path)
                     conn.execute("BEGIN IMMEDIATE")
-                    for sql, params in pending:
-                        conn.execute(sql, params)
+                    for sql, rows in _by_statement(pending):
+                        conn.executemany(sql, rows)
                     conn.execute("COMMIT")
                     pending = []
                     self._full_since = None
@@ -519,27 +582,30 @@ class SQLiteStore(ExecutionStore):
                 for w in waiters:
                     w.set()
                 waiters = []
-            for _ in items:
-                self._queue.task_done()
+            items = []  # not kept alive while waiting for the next batch
             if stop and not pending:
                 if conn is not None:
                     conn.close()
                 return
 
     def _enqueue(self, sql: str, params: tuple[Any, ...]) -> None:
+        self._enqueue_all([(sql, params)])
+
+    def _enqueue_all(self, writes: list[tuple[str, tuple[Any, ...]]]) -> None:
+        """Queue statements that the writer commits in one transaction."""
         if self.read_only:
             raise StoreError(
                 f"the kflow home {self.path.parent} is read-only: nothing can be recorded",
                 hint="run flows with KFLOW_HOME pointing to a writable directory",
             )
         self._ensure_writer()
-        self._queue.put((sql, params))
+        self._queue.put(writes)
 
     def flush(self) -> None:
         if self._writer is None:
             return
         done = threading.Event()
-        self._queue.put(done)
+        self._queue.put(done, wait=False)
         done.wait()
         if self._writer_error is not None:
             err, self._writer_error = self._writer_error, None
@@ -553,7 +619,7 @@ class SQLiteStore(ExecutionStore):
                 self.flush()
         finally:
             if self._writer is not None:
-                self._queue.put(_STOP)
+                self._queue.put(_STOP, wait=False)
                 self._writer.join(timeout=10)
                 self._writer = None
             self._read.close()
@@ -574,7 +640,7 @@ class SQLiteStore(ExecutionStore):
                 None,
                 execution.parent_id,
                 flow_source,
-                json.dumps(execution.to_dict(with_taskruns=False), default=str),
+                _dumps(execution.to_dict(with_taskruns=False)),
                 me.host,
                 me.pid,
                 me.start,
@@ -590,7 +656,7 @@ class SQLiteStore(ExecutionStore):
             (
                 execution.state.current.value,
                 iso_instant(end) if end else None,
-                json.dumps(execution.to_dict(with_taskruns=False), default=str),
+                _dumps(execution.to_dict(with_taskruns=False)),
                 me.host,
                 me.pid,
                 me.start,
@@ -600,39 +666,47 @@ class SQLiteStore(ExecutionStore):
 
     def save_taskrun(self, execution: Execution, taskrun: TaskRun) -> None:
         doc = taskrun.to_dict()
-        if taskrun.outputs and taskrun.state.current.terminal:
+        finished = taskrun.outputs and taskrun.state.current.terminal
+        if finished:
             # kept once, in the task_outputs row written below (get_execution joins it)
             del doc["outputs"]
-        self._enqueue(
-            "INSERT INTO taskruns (id, execution_id, seq, task_id, state, doc) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
-            "state = excluded.state, doc = excluded.doc",
+        writes: list[tuple[str, tuple[Any, ...]]] = [
             (
-                taskrun.id,
-                taskrun.execution_id,
-                taskrun.seq,
-                taskrun.task_id,
-                taskrun.state.current.value,
-                json.dumps(doc, default=str),
-            ),
-        )
-        if taskrun.outputs and taskrun.state.current.terminal:
-            self._enqueue(
-                "INSERT OR REPLACE INTO task_outputs (taskrun_id, execution_id, namespace, "
-                "flow_id, task_id, value, state, created, outputs) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO taskruns (id, execution_id, seq, task_id, state, doc) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+                "state = excluded.state, doc = excluded.doc",
                 (
                     taskrun.id,
                     taskrun.execution_id,
-                    taskrun.namespace,
-                    taskrun.flow_id,
+                    taskrun.seq,
                     taskrun.task_id,
-                    taskrun.value,
                     taskrun.state.current.value,
-                    iso_instant(taskrun.state.start),
-                    json.dumps(taskrun.outputs, default=str),
+                    _dumps(doc),
                 ),
             )
+        ]
+        if finished:
+            writes.append(
+                (
+                    "INSERT OR REPLACE INTO task_outputs (taskrun_id, execution_id, namespace, "
+                    "flow_id, task_id, value, state, created, outputs) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        taskrun.id,
+                        taskrun.execution_id,
+                        taskrun.namespace,
+                        taskrun.flow_id,
+                        taskrun.task_id,
+                        taskrun.value,
+                        taskrun.state.current.value,
+                        iso_instant(taskrun.state.start),
+                        _dumps(taskrun.outputs),
+                    ),
+                )
+            )
+        # one item: the document without its outputs and the outputs row are committed
+        # together, so a kill between two commits cannot leave a finished run without them
+        self._enqueue_all(writes)
 
     def append_log(self, record: LogRecord) -> None:
         self._enqueue(
@@ -696,20 +770,43 @@ class SQLiteStore(ExecutionStore):
         eid = self.resolve_id(execution_id)
         row = self._query("SELECT doc FROM executions WHERE id = ?", (eid,))
         data = json.loads(row[0][0])
-        runs = self._query(
-            "SELECT t.doc, o.outputs FROM taskruns t "
-            "LEFT JOIN task_outputs o ON o.taskrun_id = t.id "
-            "WHERE t.execution_id = ? ORDER BY t.seq",
-            (eid,),
-        )
-        docs = []
-        for doc_text, outputs_text in runs:
-            doc = json.loads(doc_text)
-            if "outputs" not in doc and outputs_text is not None:
-                doc["outputs"] = json.loads(outputs_text)  # a finished run's, kept once
-            docs.append(doc)
-        data["taskRunList"] = docs
+        data["taskRunList"] = [doc for doc, _ in self._taskrun_docs(eid)]
         return Execution.from_dict(data)
+
+    def get_taskruns(
+        self, execution_id: str, *, limit: int | None = None, with_error: bool = False
+    ) -> list[TaskRun]:
+        self.flush()
+        where = " AND json_extract(t.doc, '$.error') IS NOT NULL" if with_error else ""
+        return [
+            TaskRun.from_dict(doc, seq)
+            for doc, seq in self._taskrun_docs(execution_id, where, limit)
+        ]
+
+    def _taskrun_docs(
+        self, eid: str, where: str = "", limit: int | None = None
+    ) -> Iterator[tuple[dict[str, Any], int]]:
+        """Each task run's document (outputs joined back) with its ``seq``, in order; read
+        a batch at a time, so that a million runs are never a million documents at once."""
+        sql = (
+            "SELECT t.doc, o.outputs, t.seq FROM taskruns t "
+            "LEFT JOIN task_outputs o ON o.taskrun_id = t.id "
+            f"WHERE t.execution_id = ?{where} ORDER BY t.seq LIMIT ?"
+        )
+        # the ids and names every run repeats, one string each (not one per run read)
+        shared: dict[str, str] = {}
+        with self._read_lock:
+            cursor = self._read.execute(sql, (eid, _MAX_INT if limit is None else limit))
+            while rows := cursor.fetchmany(1000):
+                for doc_text, outputs_text, seq in rows:
+                    doc = json.loads(doc_text)
+                    for key in _REPEATED:
+                        value = doc.get(key)
+                        if type(value) is str:
+                            doc[key] = shared.setdefault(value, value)
+                    if "outputs" not in doc and outputs_text is not None:
+                        doc["outputs"] = json.loads(outputs_text)  # a finished run's, kept once
+                    yield doc, seq
 
     def get_flow_source(self, execution_id: str) -> str:
         eid = self.resolve_id(execution_id)

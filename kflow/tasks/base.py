@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
@@ -145,7 +145,7 @@ class FlowablePlan:
     (Switch with no matching case and no defaults).
     """
 
-    groups: list[ChildGroup]
+    groups: Sequence[ChildGroup]
     concurrency: int = 1
     outputs: dict[str, Any] = field(default_factory=dict)
     failed: str | None = None

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from kflow.tasks.base import ChildGroup, FlowablePlan, FlowableTask, Prop, RunContext
-from kflow.tasks.flow.foreach import iteration_values
+from kflow.tasks.base import FlowablePlan, FlowableTask, Prop, RunContext
+from kflow.tasks.flow.foreach import ValueGroups, iteration_values
 
 
 class EachSequential(FlowableTask):
@@ -16,4 +16,4 @@ class EachSequential(FlowableTask):
     def plan(self, ctx: RunContext) -> FlowablePlan:
         values = iteration_values(self.prop("value"), ctx)
         tasks = tuple(self.prop("tasks"))
-        return FlowablePlan(groups=[ChildGroup(tasks, v) for v in values], concurrency=1)
+        return FlowablePlan(groups=ValueGroups(tasks, values), concurrency=1)

@@ -8,7 +8,8 @@ Values are de-duplicated; a null value is an error.
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, overload
 
 from kflow.errors import TaskError
 from kflow.tasks.base import ChildGroup, FlowablePlan, FlowableTask, Prop, RunContext
@@ -72,4 +73,31 @@ class ForEach(FlowableTask):
         except (TypeError, ValueError) as exc:
             raise TaskError("'concurrencyLimit' must be an integer") from exc
         tasks = tuple(self.prop("tasks"))
-        return FlowablePlan(groups=[ChildGroup(tasks, v) for v in values], concurrency=limit)
+        return FlowablePlan(groups=ValueGroups(tasks, values), concurrency=limit)
+
+
+class ValueGroups(Sequence[ChildGroup]):
+    """One group per iteration value, made when the executor reaches it: a million values
+    would otherwise be a million ChildGroup objects held for the whole loop."""
+
+    def __init__(self, tasks: tuple[Any, ...], values: list[str]) -> None:
+        self.tasks = tasks
+        self.values = values
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @overload
+    def __getitem__(self, index: int) -> ChildGroup: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[ChildGroup]: ...
+
+    def __getitem__(self, index: int | slice) -> ChildGroup | Sequence[ChildGroup]:
+        if isinstance(index, slice):
+            return ValueGroups(self.tasks, self.values[index])
+        return ChildGroup(self.tasks, self.values[index])
+
+    def __iter__(self) -> Iterator[ChildGroup]:
+        tasks = self.tasks
+        return (ChildGroup(tasks, v) for v in self.values)

@@ -6,6 +6,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from rich.console import Console, Group
@@ -83,6 +84,9 @@ class LiveView:
         self.lock = threading.Lock()
         self.executions: dict[str, Any] = {}
         self.order: list[str] = []
+        # runs that ended, by parent run id: the progress of a loop whose finished runs
+        # the executor no longer holds in memory
+        self.finished: dict[str | None, int] = {}
         self._live: Any = None
 
     def __enter__(self) -> LiveView:
@@ -107,6 +111,9 @@ class LiveView:
             if ex.id not in self.executions:
                 self.executions[ex.id] = ex
                 self.order.append(ex.id)
+        if event.kind == "taskrun" and event.taskrun.state.current.terminal:
+            parent = event.taskrun.parent_taskrun_id
+            self.finished[parent] = self.finished.get(parent, 0) + 1
         prefix = f"{ex.flow_id} › " if event.depth else ""
         if event.kind == "log":
             if event.level in ("DEBUG", "TRACE"):
@@ -156,15 +163,20 @@ class LiveView:
             executions = [self.executions[i] for i in self.order]
         parts = []
         for ex in executions:
-            parts.append(execution_tree(ex))
+            parts.append(execution_tree(ex, self.finished))
         return Group(*parts) if parts else Text("starting…", style="dim")
 
 
-def execution_tree(ex: Any) -> Any:
-    """The task-run tree of an execution; long loops are summarised with a progress bar."""
+def execution_tree(ex: Any, finished: Mapping[str | None, int] | None = None) -> Any:
+    """The task-run tree of an execution; long loops are summarised with a progress bar.
+    Once the executor released finished runs from memory (a long loop), only the runs
+    still in memory are drawn, and ``finished`` (runs that ended, by parent run id,
+    counted from the run's events) gives the bar its progress."""
     from rich.progress_bar import ProgressBar
 
-    runs = list(ex.task_runs)
+    task_runs = ex.task_runs
+    released = getattr(task_runs, "released", 0)
+    runs = task_runs.in_memory() if released else list(task_runs)
     children: dict[str | None, list[Any]] = {}
     for tr in runs:
         children.setdefault(tr.parent_taskrun_id, []).append(tr)
@@ -188,6 +200,8 @@ def execution_tree(ex: Any) -> Any:
         total = max(planned or 0, len(kids))
         if total > MAX_ROWS_PER_PARENT:
             done = sum(1 for k in kids if k.state.current.terminal)
+            if released and finished is not None:
+                done = min(total, max(done, finished.get(parent, 0)))
             bar = ProgressBar(total=total, completed=done, width=30)
             table.add_row(Text("  " * (depth + 1) + f"{total} runs"), bar, Text(f"{done}/{total}"))
             shown = [k for k in kids if not k.state.current.terminal][:MAX_ROWS_PER_PARENT]

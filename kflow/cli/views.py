@@ -203,11 +203,12 @@ def state_cell(state: str) -> Cell:
 # ------------------------------------------------------------------ errors
 
 
-def error_causes(store: Any, ex: Any) -> dict[str, list[str]]:
+def error_causes(store: Any, ex: Any, runs: list[Any] | None = None) -> dict[str, list[str]]:
     """The ERROR log lines each failed task run wrote that its error does not already
     quote: a Fail task's ``errorMessage`` when its ``condition`` held (the error itself is
-    then "Fail on a condition", as in Kestra), a task's own ERROR logs. Keyed by task-run id."""
-    failed = {tr.id: tr.error for tr in ex.task_runs if tr.error}
+    then "Fail on a condition", as in Kestra), a task's own ERROR logs. Keyed by task-run id.
+    ``runs``: the task runs with an error, when the caller has them already."""
+    failed = {tr.id: tr.error for tr in (ex.task_runs if runs is None else runs) if tr.error}
     if not failed:
         return {}
     causes: dict[str, list[str]] = {}
@@ -260,8 +261,17 @@ def outputs_model(
     from kflow.secrets import mask_tree
 
     causes = causes or {}
-    selected = [(d, tr) for d, tr in tree_order(list(ex.task_runs))
-                if task is None or tr.task_id == task]  # fmt: skip
+    task_runs = ex.task_runs
+    total: int | None = None
+    released: int = getattr(task_runs, "released", 0)
+    if task is None and limit is not None and released:
+        # a long loop whose finished runs the executor released from memory: the first
+        # runs in creation order, without reading the others back from the store
+        selected = tree_order(task_runs.head(limit))
+        total = len(task_runs)
+    else:
+        selected = [(d, tr) for d, tr in tree_order(list(task_runs))
+                    if task is None or tr.task_id == task]  # fmt: skip
     # the loop value gets its own column only when there are loops; it is not called
     # "value" so that it is never confused with an output named `value` (Return's)
     looped = any(tr.value is not None for _, tr in selected)
@@ -270,8 +280,8 @@ def outputs_model(
         columns.append(("iteration", True))
     columns += [("state", False), ("output", True), ("content", True)]
     model = TableModel("Task outputs", columns)
-    if limit is not None and len(selected) > limit:
-        model.caption = (f"{len(selected) - limit:,} more task runs not shown: "
+    if limit is not None and (total or len(selected)) > limit:
+        model.caption = (f"{(total or len(selected)) - limit:,} more task runs not shown: "
                          f"kflow outputs {ex.id} [--task ID]")  # fmt: skip
         selected = selected[:limit]
     for depth, tr in selected:
@@ -330,8 +340,12 @@ def summary_parts(ex: Any, home: Any) -> Iterable[Cell | TableModel]:
     yield Cell.of("Execution ", "bold").add(ex.id, "bold cyan").add("  ").add(
         ex.state.current.value, STATE_STYLE.get(ex.state.current.value, "")
     )
-    runs = [tr for _, tr in tree_order(list(ex.task_runs)) if tr.error]
-    causes = error_causes(home.store, ex) if runs else {}
+    task_runs = ex.task_runs
+    if getattr(task_runs, "released", 0):  # read the failed runs only (a long loop)
+        runs = [tr for _, tr in tree_order(task_runs.with_error())]
+    else:
+        runs = [tr for _, tr in tree_order(list(task_runs)) if tr.error]
+    causes = error_causes(home.store, ex, runs) if runs else {}
     hard = [tr for tr in runs if failed(tr)]
     allowed = [tr for tr in runs if not failed(tr)]  # allowFailure: the run went on
     for group, knock_on in ((hard, ex.error), (allowed, None)):

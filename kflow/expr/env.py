@@ -107,8 +107,13 @@ class KestraEnvironment(Environment):
 
     def compile_root(self, source: str, state: str | None = None) -> Callable[..., Any]:
         """Parse and compile ``source``; returns the generated ``root`` render function."""
-        node = PebbleParser(self, source, None, None, state).parse()
-        return self.compile_node(node)
+        from kflow.expr.interpret import interpret  # text and paths: no Python generated
+
+        fast = interpret(_parsed(source, state))  # the tree references() read at load
+        if fast is not None:
+            return fast
+        # code generation changes the tree it compiles: a tree of its own
+        return self.generate_root(PebbleParser(self, source, None, None, state).parse())
 
     def compile_node(self, node: Any) -> Callable[..., Any]:
         from kflow.expr.interpret import interpret  # text and paths: no Python generated
@@ -116,6 +121,10 @@ class KestraEnvironment(Environment):
         fast = interpret(node)  # (paths it takes are ones flatten() leaves as they are)
         if fast is not None:
             return fast
+        return self.generate_root(node)
+
+    def generate_root(self, node: Any) -> Callable[..., Any]:
+        """Python code generated for ``node`` (which it changes), compiled."""
         flatten(node)
         node.set_environment(self)
         code = self._generate(node, None, "<template>")
@@ -215,14 +224,27 @@ def _compile_unchecked(source: str, kind: str) -> Compiled:
         return Compiled(env.compile_root(source, "expression"), (), True)
     text, raw = _protect_raw(source)
     if kind == "typed":
-        parser = PebbleParser(env, text)
-        node = parser.parse()
-        body = [n for n in node.body]
-        single = _single_expression(body)
+        from jinja2 import nodes
+
+        from kflow.expr.interpret import interpret
+
+        single = _single_expression(list(_parsed(text).body))
         if single is not None:
-            node.body = [KReturn(single, lineno=1)]
-            return Compiled(env.compile_node(node), raw, True)
+            fast = interpret(nodes.Template([KReturn(single, lineno=1)], lineno=1))
+            if fast is not None:  # the shared tree is read, never changed
+                return Compiled(fast, raw, True)
+            node = PebbleParser(env, text).parse()  # compiled: a tree of its own
+            node.body = [KReturn(_single_expression(list(node.body)), lineno=1)]
+            return Compiled(env.generate_root(node), raw, True)
     return Compiled(env.compile_root(text), raw, False)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _parsed(text: str, state: str | None = None) -> Any:
+    """The parse tree of ``text``, shared by :func:`references` (the load-time checks) and
+    the renderer's tree walker, so that a flow's template is parsed once per run, not
+    twice. Readers only: code generation parses its own copy, since it changes the tree."""
+    return PebbleParser(get_environment(), text, None, None, state).parse()
 
 
 def _single_expression(body: list[Any]) -> Any:
@@ -425,7 +447,7 @@ def references(template: str) -> tuple[Reference, ...]:
 
     text, _ = _protect_raw(template)
     try:
-        root = PebbleParser(get_environment(), text).parse()
+        root = _parsed(text)
     except RecursionError:
         raise _too_deep(template, "too many nested parentheses, operators or tags") from None
     macros = {m.name for m in root.macros}
@@ -547,6 +569,7 @@ def clear_cache() -> None:
     global _env
     _compile.cache_clear()
     references.cache_clear()
+    _parsed.cache_clear()
     _env = None
 
 

@@ -448,3 +448,45 @@ def test_plain_table_continues_a_multi_line_cell_under_its_column():
         "a-long-task  SUCCESS  ok",
         "1 more",
     ]
+
+
+def test_summary_of_a_long_loop_reads_back_only_what_it_shows(write_flow, monkeypatch):
+    """Once finished iterations are released from memory, the end-of-run summary reads the
+    first rows and the failed runs from the store, never every run (a ForEach over a
+    million values would read them all back)."""
+    from kflow.engine import executor as executor_module
+    from kflow.store.sqlite import SQLiteStore
+
+    monkeypatch.setattr(executor_module, "RETAIN_TASKRUNS", 5)
+    monkeypatch.setattr("kflow.cli.views.SUMMARY_ROWS", 10)
+    reads: list[tuple[int | None, bool]] = []
+    real = SQLiteStore.get_taskruns
+
+    def spy(self, execution_id, *, limit=None, with_error=False):
+        reads.append((limit, with_error))
+        return real(self, execution_id, limit=limit, with_error=with_error)
+
+    monkeypatch.setattr(SQLiteStore, "get_taskruns", spy)
+    flow = write_flow(
+        """
+        id: loop
+        namespace: company.team
+        tasks:
+          - id: each
+            type: io.kestra.plugin.core.flow.ForEach
+            values: "{{ range(1, 40) }}"
+            tasks:
+              - id: r
+                type: io.kestra.plugin.core.debug.Return
+                format: "v{{ taskrun.value }}"
+              - id: odd
+                type: io.kestra.plugin.core.execution.Fail
+                allowFailure: true
+                condition: "{{ taskrun.value == '7' }}"
+        """
+    )
+    text = invoke("run", str(flow)).stdout
+    assert reads and all(limit is not None or with_error for limit, with_error in reads)
+    assert re.search(r"^\s+r +1 +SUCCESS +value +v1$", text, re.M)
+    assert "odd[7] (allowed to fail)" in text  # the failed run, read on its own
+    assert re.search(r"[\d,]+ more task runs not shown", text)

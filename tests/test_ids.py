@@ -1,0 +1,48 @@
+"""Execution and task-run ids: base62 version-4 UUIDs, unique across threads and processes."""
+
+from __future__ import annotations
+
+import multiprocessing
+import uuid
+
+from kflow.ids import _ALPHABET, id_from, new_id
+
+
+def _as_uuid(text: str) -> uuid.UUID:
+    number = 0
+    for char in text:
+        number = number * 62 + _ALPHABET.index(char)
+    return uuid.UUID(int=number)
+
+
+def test_new_ids_are_version_4_uuids_in_base62() -> None:
+    ids = [new_id() for _ in range(20_000)]
+    assert len(set(ids)) == len(ids)
+    for text in ids[:500]:
+        value = _as_uuid(text)
+        assert value.version == 4 and value.variant == uuid.RFC_4122
+        assert set(text) <= set(_ALPHABET) and len(text) <= 22
+
+
+def _ids(queue: multiprocessing.Queue[list[str]]) -> None:
+    queue.put([new_id() for _ in range(100)])
+
+
+def test_forked_processes_make_different_ids() -> None:
+    """The generator is reseeded in a forked child: two `kflow run` started by one parent
+    (or a ForEach's worker processes) never repeat each other's ids."""
+    ctx = multiprocessing.get_context("fork")
+    queue: multiprocessing.Queue[list[str]] = ctx.Queue()
+    new_id()  # the parent's generator is in use before the fork
+    procs = [ctx.Process(target=_ids, args=(queue,)) for _ in range(3)]
+    for p in procs:
+        p.start()
+    got = [queue.get(timeout=30) for _ in procs]
+    for p in procs:
+        p.join(30)
+    every = [i for batch in got for i in batch]
+    assert len(set(every)) == len(every) == 300
+
+
+def test_id_from_is_stable() -> None:
+    assert id_from("company.team") == id_from("company.team") != id_from("company.other")

@@ -228,7 +228,7 @@ def _compile_unchecked(source: str, kind: str) -> Compiled:
 
         from kflow.expr.interpret import interpret
 
-        single = _single_expression(list(_parsed(text).body))
+        single = _single_expression(list(_parsed(text, None).body))
         if single is not None:
             fast = interpret(nodes.Template([KReturn(single, lineno=1)], lineno=1))
             if fast is not None:  # the shared tree is read, never changed
@@ -240,7 +240,7 @@ def _compile_unchecked(source: str, kind: str) -> Compiled:
 
 
 @lru_cache(maxsize=CACHE_SIZE)
-def _parsed(text: str, state: str | None = None) -> Any:
+def _parsed(text: str, state: str | None) -> Any:
     """The parse tree of ``text``, shared by :func:`references` (the load-time checks) and
     the renderer's tree walker, so that a flow's template is parsed once per run, not
     twice. Readers only: code generation parses its own copy, since it changes the tree."""
@@ -447,7 +447,7 @@ def references(template: str) -> tuple[Reference, ...]:
 
     text, _ = _protect_raw(template)
     try:
-        root = _parsed(text)
+        root = _parsed(text, None)
     except RecursionError:
         raise _too_deep(template, "too many nested parentheses, operators or tags") from None
     macros = {m.name for m in root.macros}

@@ -98,3 +98,27 @@ def test_only_text_and_paths_are_walked():
     finally:
         env_module.clear_cache()
     assert walked == [True, False, False, False]
+
+
+def test_a_template_checked_at_load_is_not_parsed_again_to_render(monkeypatch):
+    """references() (the load-time checks) and the renderer share one parse tree."""
+    from kflow.expr import parser as parser_module
+
+    parses = []
+    real = parser_module.PebbleParser.parse
+
+    def counting(self):
+        parses.append(1)
+        return real(self)
+
+    env_module.clear_cache()
+    monkeypatch.setattr(parser_module.PebbleParser, "parse", counting)
+    try:
+        template = "{{ outputs.t41.value }}+1"
+        env_module.references(template)
+        assert expr.render(template, {"outputs": {"t41": {"value": "x"}}}) == "x+1"
+        assert expr.render_typed("{{ inputs.name }}", CONTEXT) == CONTEXT["inputs"]["name"]
+        env_module.references("{{ inputs.name }}")
+    finally:
+        env_module.clear_cache()
+    assert len(parses) == 2

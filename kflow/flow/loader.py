@@ -130,7 +130,8 @@ def _remember(text: str, data: Any) -> None:
         if file is None:
             return
         image = marshal.dumps((text, _freeze(data)))
-        file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for folder in (file.parent.parent, file.parent):  # cache/ and cache/flows/: 0700
+            folder.mkdir(exist_ok=True, mode=0o700)
         part = file.with_name(f"{file.name}.{os.getpid()}.part")
         fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as fh:

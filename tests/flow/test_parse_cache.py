@@ -114,3 +114,4 @@ def test_cache_files_are_private(kflow_home: Path) -> None:
     assert file is not None
     assert file.stat().st_mode & 0o077 == 0
     assert file.parent.stat().st_mode & 0o077 == 0
+    assert file.parent.parent.stat().st_mode & 0o077 == 0  # cache/ itself

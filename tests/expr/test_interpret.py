@@ -114,11 +114,13 @@ def test_a_template_checked_at_load_is_not_parsed_again_to_render(monkeypatch):
     env_module.clear_cache()
     monkeypatch.setattr(parser_module.PebbleParser, "parse", counting)
     try:
-        template = "{{ outputs.t41.value }}+1"
+        # (brackets: not a plain dotted path, which is built without the parser at all)
+        template = "{{ outputs['t41'].value }}+1"
         env_module.references(template)
         assert expr.render(template, {"outputs": {"t41": {"value": "x"}}}) == "x+1"
-        assert expr.render_typed("{{ inputs.name }}", CONTEXT) == CONTEXT["inputs"]["name"]
-        env_module.references("{{ inputs.name }}")
+        typed = "{{ inputs['name'] }}"
+        assert expr.render_typed(typed, CONTEXT) == CONTEXT["inputs"]["name"]
+        env_module.references(typed)
     finally:
         env_module.clear_cache()
     assert len(parses) == 2

@@ -1,0 +1,87 @@
+"""Templates of text and ``{{ a.b }}`` paths are built without the lexer and parser
+(kflow.expr.env._path_template); the tree must be exactly the parser's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jinja2 import nodes
+
+from kflow.expr.env import _path_template, get_environment
+from kflow.expr.parser import PebbleParser
+
+
+def _dump(node: Any) -> Any:
+    """Everything the renderer and the checks read: class, fields, lineno, pos, path."""
+    fields = tuple(
+        (f, _dump(v) if isinstance(v, nodes.Node) else [_dump(x) for x in v]
+         if isinstance(v, list) else v)
+        for f, v in node.iter_fields()
+    )  # fmt: skip
+    extra = tuple((a, getattr(node, a, None)) for a in ("pos", "path", "macros", "blocks", "dynamic"))
+    return (type(node).__name__, node.lineno, fields, extra, node.environment is get_environment())
+
+
+def _parsed(text: str) -> Any:
+    return PebbleParser(get_environment(), text).parse()
+
+
+COMMON = [
+    "{{ outputs.t41.value }}+1",
+    "{{ inputs.name }}",
+    "hello {{ inputs.name }}!\n",
+    "a\n{{ inputs.x }} b {{y.z}}\n",
+    "{{outputs.first.values.data}} and {{ taskrun.value }}",
+    "{{ outputs.each_task.uri }}",
+]
+
+
+def test_common_templates_take_the_fast_path_and_equal_the_parser() -> None:
+    for text in COMMON:
+        fast = _path_template(text)
+        assert fast is not None, text
+        assert _dump(fast) == _dump(_parsed(text)), text
+
+
+def test_anything_else_goes_to_the_parser() -> None:
+    for text in ["{{ a | upper }}", "{{ a.b() }}", "{% if a %}x{% endif %}", "{{ a['b'] }}",
+                 "{{ true }}", "{{ x.is }}", "{ a }", "{{ a }} }", "{{- a }}", "{{ a\n}}",
+                 "{{ a.1 }}", "{{ a-b }}", "{# c #}{{ a }}", "x\r\n{{ a }}", "{{{ a }}}",
+                 "{{ not.x }}", "{{ a }}{{ b"]:  # fmt: skip
+        assert _path_template(text) is None, text
+
+
+names = st.sampled_from(["a", "outputs", "t41", "value", "_x", "inputs", "not", "null",
+                         "isx", "true", "TRUE", "notes", "in", "and1", "é"])  # fmt: skip
+blocks = st.builds(
+    lambda ws1, parts, ws2: "{{" + ws1 + ".".join(parts) + ws2 + "}}",
+    st.sampled_from(["", " ", "  ", "\t", "\n"]),
+    st.lists(names, min_size=1, max_size=4),
+    st.sampled_from(["", " ", "  ", "\n", "-"]),
+)
+text = st.text(alphabet="ab \n+-.{}\"'%#|", max_size=8)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.one_of(blocks, text), min_size=1, max_size=6))
+def test_the_fast_tree_is_the_parsers_tree(pieces: list[str]) -> None:
+    template = "".join(pieces)
+    fast = _path_template(template)
+    if fast is None:
+        return
+    assert _dump(fast) == _dump(_parsed(template)), template
+
+
+plain_text = st.text(alphabet="ab \n+-.\"'%#|:é", max_size=8)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.one_of(blocks, plain_text), min_size=1, max_size=6))
+def test_the_fast_tree_is_the_parsers_tree_on_text_without_braces(pieces: list[str]) -> None:
+    template = "".join(pieces)
+    fast = _path_template(template)
+    if fast is None:
+        return
+    assert _dump(fast) == _dump(_parsed(template)), template

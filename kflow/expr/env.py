@@ -251,6 +251,21 @@ def _parsed(text: str, state: str | None) -> Any:
     return PebbleParser(get_environment(), text, None, None, state).parse()
 
 
+def _add_text(text: str, start: int, end: int, parts: list[Any]) -> bool:
+    """Append the text between blocks as the parser does (no node when empty); False when
+    it holds a brace (left to the parser)."""
+    data = text[start:end]
+    if "{" in data or "}" in data:
+        return False
+    if data:
+        from jinja2 import nodes
+
+        node = nodes.TemplateData(data, lineno=text.count("\n", 0, start) + 1)
+        node.pos = start  # type: ignore[attr-defined]
+        parts.append(node)
+    return True
+
+
 # `{{ a.b.c }}` with plain names and spaces only: most templates in flows are text and such
 # paths (`{{ outputs.t41.value }}+1`, `{{ inputs.name }}`)
 _PATH_BLOCK = re.compile(r"\{\{( *)([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*) *\}\}")
@@ -276,13 +291,8 @@ def _path_template(text: str) -> Any:
     parts: list[Any] = []
     last = 0
     for m in _PATH_BLOCK.finditer(text):
-        data = text[last : m.start()]
-        if "{" in data or "}" in data:
+        if not _add_text(text, last, m.start(), parts):
             return None
-        if data:
-            td = nodes.TemplateData(data, lineno=text.count("\n", 0, last) + 1)
-            td.pos = last  # type: ignore[attr-defined]
-            parts.append(td)
         line = text.count("\n", 0, m.start()) + 1
         names = m.group(2).split(".")
         if any(name in _NOT_A_NAME for name in names):
@@ -299,15 +309,8 @@ def _path_template(text: str) -> Any:
             node = new
         parts.append(node)
         last = m.end()
-    if not parts:
+    if not parts or not _add_text(text, last, len(text), parts):
         return None
-    data = text[last:]
-    if "{" in data or "}" in data:
-        return None
-    if data:
-        td = nodes.TemplateData(data, lineno=text.count("\n", 0, last) + 1)
-        td.pos = last  # type: ignore[attr-defined]
-        parts.append(td)
     tpl: Any = nodes.Template([nodes.Output(parts, lineno=1)], lineno=1)
     tpl.macros = []
     tpl.blocks = []

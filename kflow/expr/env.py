@@ -289,6 +289,7 @@ def _path_template(text: str) -> Any:
     from kflow.expr import nodes as k
 
     parts: list[Any] = []
+    paths: list[Any] = []  # the outermost node of each path, for references()
     last = 0
     for m in _PATH_BLOCK.finditer(text):
         if not _add_text(text, last, m.start(), parts):
@@ -308,6 +309,7 @@ def _path_template(text: str) -> Any:
             new.pos = at
             node = new
         parts.append(node)
+        paths.append(node)
         last = m.end()
     if not parts or not _add_text(text, last, len(text), parts):
         return None
@@ -316,6 +318,7 @@ def _path_template(text: str) -> Any:
     tpl.blocks = []
     tpl.dynamic = False
     tpl.set_environment(get_environment())
+    tpl.kflow_paths = paths
     return tpl
 
 
@@ -522,6 +525,9 @@ def references(template: str) -> tuple[Reference, ...]:
         root = _parsed(text, None)
     except RecursionError:
         raise _too_deep(template, "too many nested parentheses, operators or tags") from None
+    paths = getattr(root, "kflow_paths", None)
+    if paths is not None:  # text and dotted paths only: each path is one whole chain
+        return _path_references(paths)
     macros = {m.name for m in root.macros}
     rebound: set[str] = set()
     for node, _in_macro in _walk_scoped(root):
@@ -559,6 +565,24 @@ def references(template: str) -> tuple[Reference, ...]:
     # a task tested anywhere in the template (`outputs.t.x is defined ? outputs.t.x : ...`)
     # is left out everywhere in it
     found.extend(r for r in outputs.values() if r.name not in hatched)
+    found.sort(key=lambda r: (r.position is None, r.position or 0))
+    return tuple(found)
+
+
+def _path_references(paths: list[Any]) -> tuple[Reference, ...]:
+    """:func:`references` of a template built by :func:`_path_template`: no filter, test,
+    call, macro, ``set`` or escape hatch, so each path is an ``inputs`` or ``outputs``
+    chain or nothing, and its outermost node carries the whole of it (what the general
+    walk keeps as the longest path of each chain)."""
+    found: list[Reference] = []
+    for node in paths:
+        chain = _outputs_path(node)
+        if chain is not None:
+            found.append(chain[1])
+            continue
+        path = _inputs_path(node)
+        if path is not None:
+            found.append(Reference("input", path[0], path[1]))
     found.sort(key=lambda r: (r.position is None, r.position or 0))
     return tuple(found)
 

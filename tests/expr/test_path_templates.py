@@ -75,3 +75,48 @@ def test_the_fast_tree_is_the_parsers_tree(pieces: list[str]) -> None:
     if fast is None:
         return
     assert _dump(fast) == _dump(_parsed(template)), template
+
+
+def _refs(template: str) -> list[tuple[Any, ...]]:
+    from kflow.expr import env as env_module
+
+    env_module.references.cache_clear()
+    env_module._parsed.cache_clear()
+    return [(r.kind, r.name, r.position, r.path) for r in env_module.references(template)]
+
+
+def _refs_both_ways(template: str, monkeypatch: Any) -> tuple[list[Any], list[Any]]:
+    from kflow.expr import env as env_module
+
+    fast = _refs(template)
+    with monkeypatch.context() as m:
+        m.setattr(env_module, "_path_template", lambda text: None)
+        slow = _refs(template)
+    env_module.references.cache_clear()
+    env_module._parsed.cache_clear()
+    return fast, slow
+
+
+def test_references_of_path_templates_are_the_general_walks(monkeypatch: Any) -> None:
+    for template in [*COMMON, "{{ outputs }} {{ outputs.t }} {{ inputs }} {{ inputs.a.b }}",
+                     "{{ outputs.a.b.c }}{{ inputs.x }}{{ taskrun.value }}{{ outputs.z.y }}"]:
+        fast, slow = _refs_both_ways(template, monkeypatch)
+        assert fast == slow, template
+        assert _path_template(template) is not None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(blocks, plain_text), min_size=1, max_size=6))
+def test_references_agree_on_generated_templates(pieces: list[str]) -> None:
+    import pytest
+
+    template = "".join(pieces)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        try:
+            fast, slow = _refs_both_ways(template, monkeypatch)
+        except Exception as exc:  # a template that does not parse fails both ways alike
+            from kflow.errors import ExpressionError
+
+            assert isinstance(exc, ExpressionError)
+            return
+    assert fast == slow, template

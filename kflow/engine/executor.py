@@ -51,6 +51,10 @@ RECURSION_LIMIT = 10_000
 # and ``execution.task_runs`` reads them back from the store: a ForEach over a million
 # values kept ~2.6 KB per iteration (gigabytes) otherwise. Small runs never touch the store.
 RETAIN_TASKRUNS = 20_000
+# A task run is saved RUNNING only once it has run this long: most task runs (a Return, a
+# Log, an iteration's quick child) end sooner, and their one save is the final one. See
+# Executor._defer_running_save.
+RUNNING_SAVE_DELAY = 0.02
 
 
 class Event(NamedTuple):
@@ -144,6 +148,9 @@ class Executor:
         self._kill = _KillSwitch()
         self.retain_taskruns = RETAIN_TASKRUNS
         self._loop_runs: list[TaskRun] = []  # finished loop runs not released yet
+        # RUNNING runs not saved yet, with when they started (see _defer_running_save)
+        self._running_unsaved: dict[str, tuple[TaskRun, float]] = {}
+        self._saver: threading.Thread | None = None
 
     # ================================================================= creation
     def prepare(
@@ -460,8 +467,9 @@ class Executor:
                     return self._finish(tr, ancestors, State.FAILED, None, f"runIf: {exc.message}")
                 if not truthy_string(cond if not isinstance(cond, bool) else str(cond).lower()):
                     return self._finish(tr, ancestors, State.SKIPPED, None, None)
-            tr.state.set(State.RUNNING)
-            self.store.save_taskrun(ex, tr)
+            with self.lock:
+                tr.state.set(State.RUNNING)
+                self._defer_running_save(tr)
             if self.on_event is not None:  # no event to build for no one
                 self._emit(Event("taskrun", ex, tr, depth=self.depth))
             if spec.task_class.flowable:
@@ -502,6 +510,7 @@ class Executor:
             tr.error = error = self.mask(error)
             self.log(tr, "ERROR", error)
         with self.lock:
+            self._running_unsaved.pop(tr.id, None)  # its final save is the one that counts
             if tr.state.current.terminal:  # recorded KILLED by run() while it still ran
                 return tr
             if tr.outputs is not None and not merged:
@@ -514,6 +523,38 @@ class Executor:
         if tr.value is not None or any(a.value is not None for a in ancestors):
             self._finished_in_loop(ex, tr)
         return tr
+
+    def _defer_running_save(self, tr: TaskRun) -> None:
+        """Save ``tr`` RUNNING once it has run RUNNING_SAVE_DELAY, unless it ended first.
+
+        Two saves per task run (RUNNING, then its end) were half of a quick task's cost;
+        a run that ends within the delay is saved once, at its end, which is what a crash
+        must not lose. A longer one is saved RUNNING by the saver thread, so that other
+        processes see it running and a ``kill -9`` leaves it to be marked KILLED. Called
+        with ``self.lock`` held; the saver snapshots and queues under the same lock, and
+        ``_finish`` takes the run out of ``_running_unsaved`` under it before its final
+        save, so a RUNNING snapshot is never queued after the final one."""
+        self._running_unsaved[tr.id] = (tr, time.monotonic())
+        if self._saver is None:
+            self._saver = threading.Thread(
+                target=self._save_running_loop, name="kflow-running-saver", daemon=True
+            )
+            self._saver.start()
+
+    def _save_running_loop(self) -> None:
+        while True:
+            time.sleep(RUNNING_SAVE_DELAY / 2)
+            ex = self.execution
+            with self.lock:
+                if ex is None or ex.state.current.terminal or not self._running_unsaved:
+                    self._saver = None  # started again by the next deferred save
+                    return
+                due = time.monotonic() - RUNNING_SAVE_DELAY
+                for trid, (tr, since) in list(self._running_unsaved.items()):
+                    if since <= due:
+                        del self._running_unsaved[trid]
+                        if not tr.state.current.terminal:
+                            self.store.save_taskrun(ex, tr)
 
     def _finished_in_loop(self, ex: Execution, tr: TaskRun) -> None:
         """Release finished loop runs from memory once the execution holds too many (see

@@ -86,11 +86,11 @@ class StateHistory:
     def end(self) -> datetime | None:
         return self.histories[-1][1] if self.current.terminal else None
 
-    def _date_texts(self) -> list[str]:
+    def _date_texts(self, histories: list[tuple[State, datetime]]) -> list[str]:
         """The ISO text of each history date, printed once per date."""
         cache = self._dates
         texts = []
-        for i, (_, moment) in enumerate(self.histories):
+        for i, (_, moment) in enumerate(histories):
             if i < len(cache) and cache[i][0] is moment:
                 texts.append(cache[i][1])
                 continue
@@ -101,19 +101,22 @@ class StateHistory:
         return texts
 
     def to_dict(self) -> dict[str, Any]:
-        start = self.histories[0][1]
-        last = self.histories[-1][1]
-        dates = self._date_texts()
+        # one snapshot of the history: the executor's RUNNING saver may read a run while
+        # its own thread appends a state (the final save, made after, has them all)
+        histories = list(self.histories)
+        current = self.current
+        start = histories[0][1]
+        last = histories[-1][1]
+        dates = self._date_texts(histories)
         out: dict[str, Any] = {
-            "current": self.current.value,
+            "current": current.value,
             "histories": [
-                {"state": s.value, "date": d}
-                for (s, _), d in zip(self.histories, dates, strict=True)
+                {"state": s.value, "date": d} for (s, _), d in zip(histories, dates, strict=True)
             ],
             "duration": iso_duration((last - start).total_seconds()),
             "startDate": dates[0],
         }
-        if self.current.terminal:
+        if current.terminal:
             out["endDate"] = dates[-1]
         return out
 

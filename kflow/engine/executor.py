@@ -554,7 +554,10 @@ class Executor:
                     if since <= due:
                         del self._running_unsaved[trid]
                         if not tr.state.current.terminal:
-                            self.store.save_taskrun(ex, tr)
+                            try:
+                                self.store.save_taskrun(ex, tr)
+                            except Exception:  # noqa: BLE001, S110 - the final save tells
+                                pass  # (a store error surfaces there, on the run's thread)
 
     def _finished_in_loop(self, ex: Execution, tr: TaskRun) -> None:
         """Release finished loop runs from memory once the execution holds too many (see

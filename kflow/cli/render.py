@@ -70,17 +70,15 @@ def state_text(state: str) -> Text:
 
 
 class LiveView:
-    """Draws task states while a flow runs: a Rich live tree on a terminal, plain lines
+    """Draws task states while a flow runs: a Rich live tree on a terminal, styled lines
     otherwise (CI logs). Log lines are printed as they come."""
 
     def __init__(self, enabled: bool = True) -> None:
         self.enabled = enabled
         self.out = console()
+        # not a terminal here means colours were forced (FORCE_COLOR) into a pipe: styled
+        # lines; a plain pipe gets kflow.cli.views.PlainView instead
         self.tty = enabled and self.out.is_terminal
-        # A pipe or CI log without forced colours gets its progress lines written as plain
-        # text: Rich's rendering of each line (segments, styles, width) cost more than the
-        # task it reports on a chain of quick tasks. Same characters, one write per line.
-        self.plain = not self.tty and self.out.color_system is None
         self.lock = threading.Lock()
         self.executions: dict[str, Any] = {}
         self.order: list[str] = []
@@ -120,9 +118,6 @@ class LiveView:
                 return
             task = task_label(event.taskrun) if event.taskrun else ex.flow_id
             message = safe(event.message or "")
-            if self.plain and "\t" not in task + message:  # Rich expands tabs (tab stops)
-                self._write(f"{time.strftime('%H:%M:%S')} {prefix}{task} {message}")
-                return
             style = LEVEL_STYLE.get(event.level or "", "")
             line = Text.assemble(
                 (time.strftime("%H:%M:%S") + " ", "dim"),
@@ -136,21 +131,12 @@ class LiveView:
             if state in ("CREATED",):
                 return
             value = f"[{safe(tr.value)}]" if tr.value is not None else ""
-            if self.plain and "\t" not in value:
-                self._write(f"{time.strftime('%H:%M:%S')} {prefix}{tr.task_id}{value} {state}")
-                return
             line = Text.assemble(
                 (time.strftime("%H:%M:%S") + " ", "dim"),
                 (f"{prefix}{tr.task_id}{value} ", "bold"),
                 state_text(state),
             )
             self._print(line)
-
-    def _write(self, line: str) -> None:
-        from kflow.cli.pipes import write_stdout
-
-        with self.lock:  # whole lines, in order, from the threads of a Parallel
-            write_stdout(line + "\n")
 
     def _print(self, line: Text) -> None:
         if self._live is not None:

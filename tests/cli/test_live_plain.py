@@ -1,11 +1,12 @@
-"""In a pipe the live view writes its progress lines as plain text (no Rich rendering per
-line); they must be the very characters Rich printed."""
+"""In a pipe the progress lines are plain text (kflow.cli.views.PlainView, no Rich); they are
+the very characters Rich prints for the same events (forced colours in a pipe), except a
+tab, which Rich expands to tab stops and a plain log keeps as it is."""
 
 from __future__ import annotations
 
 import pytest
 
-from kflow.cli import render
+from kflow.cli import render, views
 from kflow.engine.executor import Event
 from kflow.records import Execution, TaskRun
 from kflow.states import State
@@ -28,11 +29,18 @@ def _events() -> list[Event]:
     return events
 
 
-def _lines(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, plain: bool) -> str:
+def _rich(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setattr(render.time, "strftime", lambda fmt: "12:00:00")
     with render.LiveView() as view:
         assert not view.tty
-        view.plain = plain
+        for event in _events():
+            view.on_event(event)
+    return capsys.readouterr().out
+
+
+def _plain(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setattr(views.time, "strftime", lambda fmt: "12:00:00")
+    with views.PlainView() as view:
         for event in _events():
             view.on_event(event)
     return capsys.readouterr().out
@@ -41,8 +49,11 @@ def _lines(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, 
 def test_plain_lines_are_what_rich_printed(capsys, monkeypatch):
     monkeypatch.delenv("FORCE_COLOR", raising=False)
     monkeypatch.delenv("TTY_COMPATIBLE", raising=False)
-    assert render.LiveView().plain  # a pipe without forced colours
-    plain = _lines(capsys, monkeypatch, True)
-    rich = _lines(capsys, monkeypatch, False)
-    assert plain == rich
-    assert "12:00:00 t trailing  \n" in plain
+    assert views.plain_output()  # captured stdout: not a terminal, no forced colours
+    plain = _plain(capsys, monkeypatch).splitlines()
+    rich = _rich(capsys, monkeypatch).splitlines()
+    assert len(plain) == len(rich)
+    for ours, theirs in zip(plain, rich, strict=True):
+        assert ours.expandtabs(8) == theirs  # Rich expands a tab to 8-column stops
+    assert "12:00:00 t trailing  " in plain
+    assert "12:00:00 t tab\there" in plain  # the tab kept

@@ -13,8 +13,9 @@ may hold the services object of :mod:`kflow.expr.services`, which templates cann
 Errors are :class:`kflow.errors.ExpressionError` (``ExpressionSyntaxError``,
 ``UndefinedVariableError``) carrying ``template`` and ``position``.
 
-Jinja2 and the compiler are imported on the first string that holds a ``{``: a flow whose
-properties are plain text never pays for them (Kestra never parses such strings either).
+Jinja2 and the compiler are imported on the first string that holds a ``{`` and is more
+than text and ``{{ a.b.c }}`` paths (those are rendered by :mod:`kflow.expr.paths`): a flow
+whose properties are plain text or such paths never pays for them.
 """
 
 from __future__ import annotations
@@ -45,8 +46,14 @@ def _copy(value: Any) -> Any:
 
 def render(template: str, context: Mapping[str, Any]) -> str:
     """Render a template to a string (a string without ``{`` is returned untouched)."""
-    if isinstance(template, str) and "{" not in template:
-        return template
+    if isinstance(template, str):
+        if "{" not in template:
+            return template
+        from kflow.expr import paths
+
+        out = paths.render(template, context)
+        if out is not paths.NOT_HERE:
+            return out  # type: ignore[no-any-return]
     from kflow.expr.env import render as _render
 
     return _render(template, context)
@@ -54,6 +61,8 @@ def render(template: str, context: Mapping[str, Any]) -> str:
 
 def render_value(value: Any, context: Mapping[str, Any]) -> Any:
     """Kestra's ``render(Map)``: strings rendered, maps and lists item by item."""
+    if isinstance(value, str):
+        return render(value, context)
     if not _has_template(value):
         return _copy(value)
     from kflow.expr.env import render_value as _render_value
@@ -63,8 +72,14 @@ def render_value(value: Any, context: Mapping[str, Any]) -> Any:
 
 def render_typed(template: str, context: Mapping[str, Any]) -> Any:
     """The native value of a lone ``{{ expr }}``; else the rendered string."""
-    if isinstance(template, str) and "{" not in template:
-        return template
+    if isinstance(template, str):
+        if "{" not in template:
+            return template
+        from kflow.expr import paths
+
+        out = paths.render_typed(template, context)
+        if out is not paths.NOT_HERE:
+            return out
     from kflow.expr.env import render_typed as _render_typed
 
     return _render_typed(template, context)

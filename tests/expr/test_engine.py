@@ -64,7 +64,7 @@ def test_render_without_brace_never_compiles(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_render_caches_compiled_templates() -> None:
-    template = "{{ outputs.cache_probe.value }}"
+    template = "{{ outputs.cache_probe['value'] }}"  # a subscript: not a plain path (paths.py)
     render(template, {"outputs": {"cache_probe": {"value": 1}}})
     before = expr_env._compile.cache_info()
     assert render(template, {"outputs": {"cache_probe": {"value": 2}}}) == "2"

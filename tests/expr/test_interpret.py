@@ -89,7 +89,7 @@ def test_only_text_and_paths_are_walked():
         env_module.get_environment()
         interpret_module.interpret, saved = spy, real
         try:
-            expr.render("{{ inputs.name }}!", CONTEXT)
+            expr.render("{{ inputs['name'] }}!", CONTEXT)  # plain paths: kflow.expr.paths
             expr.render("{{ inputs.name | upper }}", CONTEXT)
             expr.render("{{ inputs.n + 1 }}", CONTEXT)
             expr.render("{% if true %}x{% endif %}", CONTEXT)

@@ -120,3 +120,92 @@ def test_references_agree_on_generated_templates(pieces: list[str]) -> None:
             assert isinstance(exc, ExpressionError)
             return
     assert fast == slow, template
+
+
+# --- rendering without Jinja2 (kflow.expr.paths) ---------------------------------------------
+
+CONTEXT: dict[str, Any] = {
+    "a": {"a": "x", "value": 1.5, "t41": [1, 2], "outputs": None, "_x": {"value": True}},
+    "outputs": {"t41": {"value": "0+1"}, "value": {"a": 10**20}, "inputs": {}},
+    "inputs": {"name": "Ada", "é": "e", "value": ["a", {"b": 2}]},
+    "value": 3,
+    "t41": {"isx": {"notes": "n"}, "value": None},
+    "in": "word",
+}
+
+
+def _full(kind: str, template: str) -> Any:
+    """What the full route (Jinja2 environment) gives: the value, or the error's text."""
+    from kflow.errors import ExpressionError
+    from kflow.expr import env as env_module
+
+    try:
+        if kind == "typed":
+            return ("ok", env_module.render_typed(template, CONTEXT))
+        return ("ok", env_module.render(template, CONTEXT))
+    except ExpressionError as exc:
+        return ("error", str(exc))
+
+
+def _public(kind: str, template: str) -> Any:
+    from kflow import expr
+    from kflow.errors import ExpressionError
+
+    try:
+        if kind == "typed":
+            return ("ok", expr.render_typed(template, CONTEXT))
+        return ("ok", expr.render(template, CONTEXT))
+    except ExpressionError as exc:
+        return ("error", str(exc))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.sampled_from(["template", "typed"]),
+       st.lists(st.one_of(blocks, plain_text, text), min_size=1, max_size=5))  # fmt: skip
+def test_rendering_without_jinja2_equals_the_full_route(kind: str, pieces: list[str]) -> None:
+    """Same string, same native value, same error message (errors go the full route)."""
+    template = "".join(pieces)
+    full = _full(kind, template)
+    public = _public(kind, template)
+    assert public == full, template
+    if full[0] == "ok":
+        assert type(public[1]) is type(full[1]), template
+
+
+def test_common_templates_render_without_jinja2() -> None:
+    from kflow.expr import paths
+
+    assert paths.render("{{ outputs.t41.value }}+1", CONTEXT) == "0+1+1"
+    assert paths.render("{{ a.value }} {{ outputs.value.a }}", CONTEXT) == "1.5 100000000000000000000"
+    assert paths.render_typed("{{ inputs.value }}", CONTEXT) == ["a", {"b": 2}]
+    assert paths.render_typed("{{ a.t41 }}!", CONTEXT) == "[1,2]!"
+    # not for this module: a lone path with spaces around (typed), a missing key (the error
+    # message is the full route's), `raw` in the output, anything beyond paths
+    for template in [" {{ a.a }} ", "{{ a.nope }}", "{{ in }}{{ a.a }}raw", "{{ a | upper }}"]:
+        assert (paths.render_typed(template, CONTEXT) is paths.NOT_HERE
+                or paths.render(template, CONTEXT) is paths.NOT_HERE), template  # fmt: skip
+    assert paths.render("{{ a.nope }}", CONTEXT) is paths.NOT_HERE
+    assert paths.render_typed(" {{ a.a }} ", CONTEXT) is paths.NOT_HERE
+
+
+def test_a_run_of_path_templates_never_imports_jinja2(tmp_path: Any) -> None:
+    import subprocess
+    import sys
+
+    flow = tmp_path / "chain.yml"
+    flow.write_text(
+        "id: chain\nnamespace: t\ninputs:\n  - id: who\n    type: STRING\n    defaults: Ada\n"
+        "tasks:\n  - id: t0\n    type: io.kestra.plugin.core.debug.Return\n    format: '0'\n"
+        "  - id: t1\n    type: io.kestra.plugin.core.debug.Return\n"
+        "    format: \"{{ outputs.t0.value }}+1 {{ inputs.who }}\"\n"
+    )  # fmt: skip
+    code = (
+        "import sys\nfrom kflow import api\n"
+        f"ex = api.run_flow({str(flow)!r})\n"
+        "t1 = [tr for tr in ex.task_runs if tr.task_id == 't1'][0]\n"
+        "print(ex.state.current, t1.outputs['value'], 'jinja2' in sys.modules)\n"
+    )
+    env = {"KFLOW_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout.split()  # fmt: skip
+    assert out == ["SUCCESS", "0+1", "Ada", "False"]

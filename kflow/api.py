@@ -9,20 +9,30 @@ from typing import Any
 
 from kflow.engine.executor import EventCallback, Executor
 from kflow.flow.model import Flow
-from kflow.home import is_read_only, kflow_home, make_private, storage_root, store_path
+from kflow.home import (
+    database_url,
+    is_read_only,
+    kflow_home,
+    make_private,
+    organization,
+    storage_root,
+    store_path,
+)
 from kflow.records import Execution
 from kflow.storage.local import LocalStorage
-from kflow.store.sqlite import SQLiteStore
+from kflow.store.base import ExecutionStore
 
 
 @dataclass
 class Home:
     """A kflow home: its storage and its execution store. A ``read_only`` home (a
-    read-only mount) can be inspected; running a flow there raises StoreError."""
+    read-only mount) can be inspected; running a flow there raises StoreError. The store
+    is the home's SQLite file, or the PostgreSQL database KFLOW_DB names: stored files
+    stay in the home either way."""
 
     path: Path
     storage: LocalStorage
-    store: SQLiteStore
+    store: ExecutionStore
     read_only: bool = False
 
     def close(self) -> None:
@@ -40,8 +50,14 @@ def open_home(path: Path | None = None) -> Home:
 
     A writable home is made private (0700) and its store brought to the current schema;
     executions whose process died (``kill -9``) are marked KILLED. A read-only home is
-    opened as it is, for reading."""
+    opened as it is, for reading. With ``KFLOW_DB`` set (``kflow --db``), executions,
+    task runs, logs and records go to that PostgreSQL database instead, scoped to the
+    organisation (``KFLOW_ORG``)."""
     from kflow.errors import UsageError
+
+    # both read first: a bad KFLOW_DB or KFLOW_ORG is refused before anything is created
+    url = database_url()
+    org = organization()
 
     home = Path(path) if path is not None else kflow_home()
     try:
@@ -60,10 +76,19 @@ def open_home(path: Path | None = None) -> Home:
     read_only = is_read_only(home)
     if not read_only:
         make_private(home)
+    store: ExecutionStore
+    if url is not None:
+        from kflow.store.postgres import PostgresStore
+
+        store = PostgresStore(url, organization_id=org)
+    else:
+        from kflow.store.sqlite import SQLiteStore
+
+        store = SQLiteStore(store_path(home), read_only=read_only, organization_id=org)
     return Home(
         home,
         LocalStorage(storage_root(home), read_only=read_only),
-        SQLiteStore(store_path(home), read_only=read_only),
+        store,
         read_only=read_only,
     )
 

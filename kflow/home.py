@@ -64,3 +64,47 @@ def make_private(home: Path) -> None:
         os.chmod(home, 0o700)
     except OSError:
         pass
+
+
+ORG_ENV = "KFLOW_ORG"
+DB_ENV = "KFLOW_DB"
+_ORG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+
+
+def organization() -> str:
+    """The organisation runs and records belong to: ``KFLOW_ORG`` (the CLI's ``--org``
+    sets it), else ``local``. Letters, digits, ``-``, ``_`` and ``.`` only."""
+    from kflow.errors import UsageError
+    from kflow.taskoutputs import DEFAULT_ORG
+
+    org = os.environ.get(ORG_ENV, "").strip() or DEFAULT_ORG
+    if len(org) > 100 or not set(org) <= _ORG_CHARS:
+        raise UsageError(
+            f"invalid organisation {org[:100]!r}",
+            hint="use letters, digits, '-', '_' and '.' only (at most 100), e.g. --org acme",
+        )
+    return org
+
+
+_DB_SCHEMES = ("postgresql://", "postgres://")
+
+
+def database_url() -> str | None:
+    """The shared execution store's URL: ``KFLOW_DB`` (the CLI's ``--db`` sets it), a
+    ``postgresql://`` URL; None (unset or empty) for the SQLite store in the kflow home.
+    Any other value is refused rather than ignored: a typo must not send a team's runs
+    to a private SQLite file unnoticed."""
+    from kflow.errors import UsageError
+
+    url = os.environ.get(DB_ENV, "").strip()
+    if not url:
+        return None
+    if url.lower().startswith(_DB_SCHEMES):
+        return url
+    # only the scheme is shown: the rest of the URL may hold a password
+    scheme = url.partition("://")[0] if "://" in url else url[:20]
+    raise UsageError(
+        f"unsupported KFLOW_DB {scheme!r}: only PostgreSQL URLs are supported",
+        hint="use postgresql://user:password@host:5432/dbname, or unset KFLOW_DB (and drop "
+        "--db) to keep executions in the kflow home's SQLite store",
+    )

@@ -152,6 +152,11 @@ class TaskRun:
     planned: int | None = field(default=None, compare=False)
     # the task's own retry policy, inherited by the children of a flowable (not serialised)
     retry_policy: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    # the iteration values that key its outputs (enclosing loops', then its own), for the
+    # expression of its task-output record (not serialised; see kflow.taskoutputs)
+    keys: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
+    # what its task type shows of it in record listings (Task.summary; not serialised)
+    summary: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -185,6 +190,7 @@ class TaskRun:
             namespace=data["namespace"],
             flow_id=data["flowId"],
             task_id=data["taskId"],
+            task_type=data.get("taskType") or "",
             parent_taskrun_id=data.get("parentTaskRunId"),
             value=data.get("value"),
             iteration=data.get("iteration"),

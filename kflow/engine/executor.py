@@ -457,6 +457,7 @@ class Executor:
         ex = self.execution
         assert ex is not None
         tr = self._new_taskrun(spec, parent, value, iteration)
+        tr.keys = tuple(value_keys(tr, ancestors))  # its record's expression
         ctx = TaskRunContext(self, spec, tr, ancestors)
         self._kill.enter(ctx)
         try:
@@ -596,8 +597,10 @@ class Executor:
             att = StateHistory(State.RUNNING)
             tr.attempts.append(att)
             ctx._vars = None  # attemptsCount changes
+            began = time.monotonic()
             state, outputs, error = self._attempt(task, ctx, timeout)
             att.set(state)
+            tr.summary = self._summary(task, tr, outputs, (time.monotonic() - began) * 1000)
             if state is not State.FAILED or not retry:
                 break
             if attempt >= max_attempts:
@@ -617,6 +620,23 @@ class Executor:
         if state is State.SUCCESS and attempt > 1 and retry.get("warningOnRetry"):
             state = State.WARNING
         return state, outputs, error
+
+    def _summary(
+        self, task: Any, tr: TaskRun, outputs: dict[str, Any] | None, duration_ms: float
+    ) -> dict[str, Any] | None:
+        """The task type's record summary (Task.summary). A plugin's summary that fails or
+        is not a map of JSON values is logged and left out: it never fails the run."""
+        try:
+            found = task.summary(outputs or {}, duration_ms)
+            if not found:
+                return None
+            if not isinstance(found, dict):
+                raise TypeError(f"it returned {type(found).__name__}, not a dict")
+            return to_json_outputs(found)
+        except Exception as exc:  # noqa: BLE001 - a plugin's bug, reported, not fatal
+            message = exc.message if isinstance(exc, KflowError) else str(exc)
+            self.log(tr, "WARN", f"the summary of task type {tr.task_type} failed: {message}")
+            return None
 
     def _attempt(
         self, task: Any, ctx: TaskRunContext, timeout: float | None

@@ -8,9 +8,11 @@ in ``tests/store``. SQLite is the local one; a server database would be a siblin
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, NamedTuple
+from collections.abc import Iterator, Sequence
+from typing import NamedTuple
 
 from kflow.records import Execution, TaskRun
+from kflow.taskoutputs import DEFAULT_ORG, OutputRecord, RecordPage, RecordQuery
 
 # The two read-only records below are named tuples rather than frozen dataclasses: as
 # immutable, and a third of the import time (every `kflow run` imports this module, and a
@@ -41,7 +43,13 @@ class LogRecord(NamedTuple):
 
 
 class ExecutionStore(ABC):
-    """Contract of an execution store (see the module docstring)."""
+    """Contract of an execution store (see the module docstring).
+
+    A store is opened for one organisation (``organization_id``): the executions and
+    task-output records it writes carry it, and every read sees that organisation's rows
+    only (on PostgreSQL, row-level security enforces it)."""
+
+    organization_id: str = DEFAULT_ORG
 
     @abstractmethod
     def create_execution(self, execution: Execution, flow_source: str) -> None: ...
@@ -59,6 +67,11 @@ class ExecutionStore(ABC):
     @abstractmethod
     def flush(self) -> None:
         """Block until every change given so far is durable."""
+
+    @abstractmethod
+    def resolve_id(self, execution_id: str) -> str:
+        """``last`` → the newest top-level execution; a unique prefix (4+ characters) → the
+        full id; NotFoundError otherwise. Only this organisation's executions."""
 
     @abstractmethod
     def get_execution(self, execution_id: str) -> Execution:
@@ -92,7 +105,43 @@ class ExecutionStore(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    # ----------------------------------------------------------- task-output records
+    # One record per task run (kflow.taskoutputs), written by save_taskrun with the run:
+    # the record is the one stored copy of the run's outputs.
+
     @abstractmethod
-    def list_outputs(self, **filters: Any) -> list[dict[str, Any]]:
-        """Task-output records across executions, newest first (filters: namespace,
-        flow_id, task_id, state, execution_id, since, until, limit, after=(created, id))."""
+    def list_records(self, query: RecordQuery) -> RecordPage:
+        """One page of records, newest first (keyset pagination on ``query.after``: a page
+        neither skips nor repeats a record while runs are being written). An unknown
+        ``after`` id raises NotFoundError."""
+
+    @abstractmethod
+    def iter_records(self, query: RecordQuery) -> Iterator[OutputRecord]:
+        """Every record the query matches (``limit`` None: all), newest first, read a
+        batch at a time: memory stays flat however many there are."""
+
+    @abstractmethod
+    def get_record(self, record_id: str) -> OutputRecord:
+        """One record by id, deleted ones too; NotFoundError if unknown."""
+
+    @abstractmethod
+    def execution_records(self, execution_id: str) -> list[OutputRecord]:
+        """The records of one execution, deleted ones too, in task-run order."""
+
+    @abstractmethod
+    def delete_records(self, record_ids: Sequence[str], by: str) -> list[str]:
+        """Soft-delete: status ``deleted``, ``updated_by`` = ``by``; the ids changed
+        (unknown or already deleted ids are left out)."""
+
+    @abstractmethod
+    def delete_execution_records(self, execution_id: str, by: str) -> list[str]:
+        """Soft-delete every record of an execution; the ids changed."""
+
+    @abstractmethod
+    def executions_ended_before(self, instant: str) -> list[ExecutionSummary]:
+        """Finished executions whose end is before ``instant`` (ISO), for ``kflow purge``."""
+
+    @abstractmethod
+    def mark_stale(self, execution_ids: Sequence[str], by: str) -> int:
+        """Status ``stale`` for the records of these executions (not deleted ones): their
+        stored files were purged. How many records changed."""

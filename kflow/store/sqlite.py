@@ -18,16 +18,36 @@ import os
 import sqlite3
 import threading
 import time
-from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from kflow.errors import KflowError, NotFoundError, StoreError
-from kflow.records import Execution, StateHistory, TaskRun, iso_instant, now
-from kflow.states import State
-from kflow.store import process
-from kflow.store.base import ExecutionStore, ExecutionSummary, LogRecord
+from kflow.errors import KflowError, StoreError
+from kflow.records import Execution, TaskRun, iso_instant, now
+from kflow.store import common, process
+from kflow.store.base import ExecutionSummary, LogRecord
+from kflow.store.common import (
+    LIVE_STATES,
+    MAX_INT,
+    TERMINAL,
+    Change,
+    SQLStore,
+    dumps,
+    record_row,
+)
+from kflow.taskoutputs import (
+    DEFAULT_ORG,
+    SYSTEM,
+    RecordPage,
+    RecordQuery,
+    fixed_instant,
+    fixed_text,
+)
+
+# the shared writer pieces under the names they had here (tests import them)
+_by_statement = common.by_statement
+_table = common.table_of
+MAX_QUEUED = common.MAX_QUEUED
 
 # The schema as the first release wrote it (version 1). Never edit it: a change to the
 # schema is a new step in MIGRATIONS, so every existing store reaches the same shape.
@@ -102,7 +122,165 @@ def _outputs_once(conn: sqlite3.Connection) -> None:
             continue  # a document kflow did not write: leave it as it is
         if same and doc.get("outputs") is not None:
             del doc["outputs"]
-            conn.execute("UPDATE taskruns SET doc = ? WHERE id = ?", (_dumps(doc), trid))
+            conn.execute("UPDATE taskruns SET doc = ? WHERE id = ?", (dumps(doc), trid))
+
+
+_RECORDS_TABLE = [
+    # `seq` orders listings (newest first: the order records reached the store) and is the
+    # keyset cursor: SQLite commits one writer at a time, so a record that arrives while a
+    # listing pages through lands above its first page, never between two pages
+    """CREATE TABLE records (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        taskrun_id TEXT NOT NULL UNIQUE,
+        flow_execution_id TEXT NOT NULL,
+        organization_id TEXT NOT NULL,
+        namespace TEXT NOT NULL,
+        flow_id TEXT NOT NULL,
+        task_name TEXT NOT NULL,
+        task_type TEXT NOT NULL,
+        iteration_value TEXT,
+        iteration_index INTEGER,
+        parent_taskrun_id TEXT,
+        status TEXT NOT NULL,
+        state TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        output TEXT,
+        tags TEXT NOT NULL,
+        expression TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        updated_by TEXT NOT NULL
+    )""",
+    "CREATE INDEX records_org ON records (organization_id, seq)",
+    "CREATE INDEX records_task ON records (organization_id, task_name, seq)",
+    "CREATE INDEX records_flow ON records (organization_id, namespace, flow_id, seq)",
+    "CREATE INDEX records_execution ON records (flow_execution_id, seq)",
+    "CREATE INDEX records_created ON records (organization_id, created_at)",
+    "CREATE INDEX records_status ON records (organization_id, status, seq)",
+]
+
+
+def _task_types(flow_source: str) -> dict[str, str]:
+    """Task id -> type in a stored flow source (for records migrated from runs that did
+    not store their task type); empty when the source does not read."""
+    from kflow.flow.yamlio import BoundedSafeLoader, load_bounded
+
+    found: dict[str, str] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            tid, ttype = node.get("id"), node.get("type")
+            if isinstance(tid, str) and isinstance(ttype, str):
+                found.setdefault(tid, ttype)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    try:
+        walk(load_bounded(flow_source, BoundedSafeLoader))
+    except Exception:  # noqa: BLE001 - a source kflow cannot read: no types, no failure
+        return {}
+    return found
+
+
+def _to_records(conn: sqlite3.Connection) -> None:
+    """Migration 3 -> 4: every task run gets its task-output record (kflow.taskoutputs),
+    which becomes the one stored copy of its outputs: finished runs' outputs come from
+    task_outputs (dropped afterwards), unfinished runs' from their documents (removed
+    there). Executions gain their organisation (all ``local`` until now)."""
+    from kflow.taskoutputs import DEFAULT_ORG, SYSTEM, expression, record_id, status_of
+
+    conn.execute(
+        f"ALTER TABLE executions ADD COLUMN organization_id TEXT NOT NULL DEFAULT '{DEFAULT_ORG}'"
+    )
+    for stmt in _RECORDS_TABLE:
+        conn.execute(stmt)
+    executions = conn.execute("SELECT id, doc, flow_source FROM executions").fetchall()
+    for eid, exec_doc, source in executions:
+        try:
+            labels = {
+                str(lab["key"]): str(lab["value"]) for lab in json.loads(exec_doc).get("labels") or []
+            }
+        except (ValueError, TypeError, KeyError, AttributeError):
+            labels = {}
+        types: dict[str, str] | None = None
+        rows = conn.execute(
+            "SELECT t.id, t.doc, t.seq, o.outputs, o.created FROM taskruns t "
+            "LEFT JOIN task_outputs o ON o.taskrun_id = t.id WHERE t.execution_id = ? "
+            "ORDER BY t.seq",
+            (eid,),
+        ).fetchall()
+        for trid, doc_text, _seq, outputs_text, created in rows:
+            try:
+                doc = json.loads(doc_text)
+                state = str(doc["state"]["current"])
+                histories = doc["state"].get("histories") or []
+                start = created or (histories[0]["date"] if histories else None)
+            except (ValueError, TypeError, KeyError, IndexError):
+                continue  # a document kflow did not write: left as it is
+            output_text = outputs_text
+            if "outputs" in doc:
+                if output_text is None and doc["outputs"] is not None:
+                    output_text = dumps(doc["outputs"])
+                del doc["outputs"]
+                conn.execute("UPDATE taskruns SET doc = ? WHERE id = ?", (dumps(doc), trid))
+            if types is None:
+                types = _task_types(source)
+            task_id = str(doc.get("taskId"))
+            ttype = types.get(task_id, "")
+            value = doc.get("value")
+            tags = {**labels, "type": ttype, "state": state}
+            stamp = fixed_text(start) if start else fixed_instant(now())
+            conn.execute(
+                "INSERT INTO records (id, taskrun_id, flow_execution_id, organization_id, "
+                "namespace, flow_id, task_name, task_type, iteration_value, iteration_index, "
+                "parent_taskrun_id, status, state, summary, output, tags, expression, "
+                "created_at, updated_at, updated_by) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record_id(trid), trid, eid, DEFAULT_ORG, doc.get("namespace", ""),
+                    doc.get("flowId", ""), task_id, ttype, value, doc.get("iteration"),
+                    doc.get("parentTaskRunId"), status_of(state), state, "{}", output_text,
+                    dumps(tags), expression(task_id, (value,) if value is not None else ()),
+                    stamp, stamp, SYSTEM,
+                ),
+            )  # fmt: skip
+    conn.execute("DROP TABLE task_outputs")
+
+
+def _records_view(conn: sqlite3.Connection) -> None:
+    """For a read-only store older than records (schema < 4): a temporary view with the
+    records' columns over its task runs and task_outputs, so every read query works on
+    it unchanged and nothing is written to the file."""
+    from kflow.taskoutputs import expression, record_id, status_of
+
+    def expr(task_id: str, value: Any) -> str:
+        return expression(task_id, (str(value),) if value is not None else ())
+
+    conn.create_function("kflow_record_id", 1, record_id, deterministic=True)
+    conn.create_function("kflow_status", 1, status_of, deterministic=True)
+    conn.create_function("kflow_expression", 2, expr, deterministic=True)
+    conn.execute(
+        "CREATE TEMP VIEW records AS SELECT t.rowid AS seq, kflow_record_id(t.id) AS id, "
+        "t.id AS taskrun_id, t.execution_id AS flow_execution_id, "
+        f"'{DEFAULT_ORG}' AS organization_id, e.namespace AS namespace, "
+        "e.flow_id AS flow_id, t.task_id AS task_name, '' AS task_type, "
+        "json_extract(t.doc, '$.value') AS iteration_value, "
+        "json_extract(t.doc, '$.iteration') AS iteration_index, "
+        "json_extract(t.doc, '$.parentTaskRunId') AS parent_taskrun_id, "
+        "kflow_status(t.state) AS status, t.state AS state, '{}' AS summary, "
+        "COALESCE(o.outputs, json_extract(t.doc, '$.outputs')) AS output, "
+        "json_object('type', '', 'state', t.state) AS tags, "
+        "kflow_expression(t.task_id, json_extract(t.doc, '$.value')) AS expression, "
+        "COALESCE(o.created, json_extract(t.doc, '$.state.histories[0].date')) AS created_at, "
+        "COALESCE(o.created, json_extract(t.doc, '$.state.histories[0].date')) AS updated_at, "
+        f"'{SYSTEM}' AS updated_by "
+        "FROM taskruns t JOIN executions e ON e.id = t.execution_id "
+        "LEFT JOIN task_outputs o ON o.taskrun_id = t.id"
+    )
 
 
 Migration = Sequence[str] | Callable[[sqlite3.Connection], None]
@@ -121,61 +299,36 @@ MIGRATIONS: list[Migration] = [
     # 2 -> 3: a finished task run's outputs are kept once, in task_outputs (see
     # _outputs_once); before, its taskruns document held a second copy.
     _outputs_once,
+    # 3 -> 4: task-output records (see _to_records), the one copy of a run's outputs;
+    # executions carry their organisation.
+    _to_records,
 ]
 
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
 
-# States of an execution whose process is running it. PAUSED (and QUEUED) executions
-# wait for a person or a slot, not for a process: a dead process says nothing about them.
-_LIVE_STATES = ("CREATED", "RUNNING", "RETRYING")
-_TERMINAL = tuple(s.value for s in State if s.terminal)
-
 # How long close() waits for disk space before giving up (the next open then marks the
-# unfinished run KILLED); how often the writer retries meanwhile.
+# unfinished run KILLED). The writer retries every common.RETRY_EVERY meanwhile.
 FULL_DISK_WAIT = 60.0
-_RETRY_EVERY = 0.2
 
-_STOP = object()
-_REPEATED = ("executionId", "namespace", "flowId", "taskId", "parentTaskRunId")
-# Changes waiting for the writer, at most: past it a run waits for the writer (a loop of
-# quick tasks makes changes faster than SQLite commits them; unbounded, the queue of a
-# million-iteration ForEach held gigabytes of documents).
-MAX_QUEUED = 10_000
-_MAX_INT = 2**63 - 1  # SQLite's largest integer
-
+# A record follows its task run; a deleted or stale record keeps that status (and its
+# audit fields) when a still-running task saves again.
+_UPSERT_RECORD = (
+    "INSERT INTO records (id, taskrun_id, flow_execution_id, organization_id, namespace, "
+    "flow_id, task_name, task_type, iteration_value, iteration_index, parent_taskrun_id, "
+    "status, state, summary, output, tags, expression, created_at, updated_at, updated_by) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT(taskrun_id) DO UPDATE SET state = excluded.state, "
+    "summary = excluded.summary, output = excluded.output, tags = excluded.tags, "
+    "task_type = excluded.task_type, expression = excluded.expression, "
+    "status = CASE WHEN records.status IN ('deleted', 'stale') THEN records.status "
+    "ELSE excluded.status END, "
+    "updated_at = CASE WHEN records.status IN ('deleted', 'stale') THEN records.updated_at "
+    "ELSE excluded.updated_at END, "
+    "updated_by = CASE WHEN records.status IN ('deleted', 'stale') THEN records.updated_by "
+    "ELSE excluded.updated_by END"
+)
 
 BUSY_WAIT = 30.0  # seconds an opener waits for another process's lock
-
-
-class _WriteQueue:
-    """The writer's inbox: a deque and a wake-up event. ``queue.Queue`` took two locks and
-    a notify per change on the executor's thread, and as many on the writer's, for each of
-    the four changes a quick task makes; a deque's ends need no lock. A put waits (briefly
-    sleeping) while ``limit`` changes are queued, so a run never outgrows its writer."""
-
-    def __init__(self, limit: int) -> None:
-        self._items: deque[Any] = deque()
-        self._wake = threading.Event()
-        self.limit = limit
-
-    def put(self, item: Any, *, wait: bool = True) -> None:
-        items = self._items
-        while wait and len(items) >= self.limit:
-            time.sleep(0.001)
-        items.append(item)
-        if not self._wake.is_set():
-            self._wake.set()
-
-    def take(self, timeout: float | None) -> list[Any]:
-        """Everything queued; waits up to ``timeout`` (None: for ever) when nothing is."""
-        items = self._items
-        if not items:
-            self._wake.wait(timeout)
-        self._wake.clear()  # before draining: a put after the drain sets it again
-        out = []
-        while items:
-            out.append(items.popleft())
-        return out
 
 
 def _connect(path: Path, wait: float = BUSY_WAIT) -> sqlite3.Connection:
@@ -257,66 +410,31 @@ def _make_private(path: Path) -> None:
         pass
 
 
-def _dumps(doc: Any) -> str:
-    """A document as JSON, strictly: a value with no JSON form is a bug where the document
-    was made (records' ``to_dict`` and outputs are JSON values, see kflow.jsonvalues), so it
-    raises StoreError here instead of being written as some ``str()`` text."""
-    try:
-        return json.dumps(doc)
-    except (TypeError, ValueError) as exc:
-        raise StoreError(f"cannot record a value that is not JSON: {exc}") from exc
-
-
-def _by_statement(
-    pending: list[tuple[str, tuple[Any, ...]]],
-) -> list[tuple[str, list[tuple[Any, ...]]]]:
-    """A batch's changes as ``executemany`` calls: one per run of the same statement, so
-    the writer does not hold the GIL the executor needs in a Python loop per row.
-
-    Changes to different tables are independent, and the batch commits as one transaction
-    (no reader sees their order), so they are grouped by table; within a table they keep
-    their order (an execution is inserted before it is updated)."""
-    tables: dict[str, list[tuple[str, list[tuple[Any, ...]]]]] = {}
-    for sql, params in pending:
-        runs = tables.setdefault(_table(sql), [])
-        if runs and runs[-1][0] == sql:
-            runs[-1][1].append(params)
-        else:
-            runs.append((sql, [params]))
-    return [run for runs in tables.values() for run in runs]
-
-
-def _table(sql: str) -> str:
-    """The table a write statement changes (``INSERT [OR REPLACE] INTO t``, ``UPDATE t``)."""
-    words = sql.split(None, 5)
-    if words[0] == "UPDATE":
-        return words[1]
-    return words[words.index("INTO") + 1]
-
-
-def _killed(state: dict[str, Any]) -> dict[str, Any]:
-    history = StateHistory.from_dict(state)
-    history.set(State.KILLED)
-    return history.to_dict()
-
-
-class SQLiteStore(ExecutionStore):
+class SQLiteStore(SQLStore):
     """See the module docstring. ``read_only`` opens the file without ever writing to it
     (no migration, no recovery): every write raises StoreError."""
 
+    _read: sqlite3.Connection
+
     def __init__(
-        self, path: Path, *, read_only: bool = False, full_disk_wait: float = FULL_DISK_WAIT
+        self,
+        path: Path,
+        *,
+        read_only: bool = False,
+        full_disk_wait: float = FULL_DISK_WAIT,
+        organization_id: str = DEFAULT_ORG,
     ) -> None:
         self.path = Path(path)
+        self.organization_id = organization_id
+        # executions carry their organisation from schema 4 on; an older store read as it
+        # is (read-only) holds one organisation's runs only
+        self._org = " AND organization_id = ?"
+        self._org_args: tuple[str, ...] = (organization_id,)
         self.read_only = read_only
         self.full_disk_wait = full_disk_wait
         self.recovered: list[str] = []
         self._read_lock = threading.Lock()
-        self._queue = _WriteQueue(MAX_QUEUED)
-        self._writer: threading.Thread | None = None
-        self._writer_error: BaseException | None = None
-        self._start_lock = threading.Lock()
-        self._full_since: float | None = None
+        self._init_writer()
         if read_only:
             self._open_read_only()
             return
@@ -380,7 +498,10 @@ class SQLiteStore(ExecutionStore):
                 f"the execution store {self.path} is empty and the kflow home is read-only",
                 hint="point KFLOW_HOME to a kflow home that holds runs",
             )
-        # an older schema reads fine: every version has what the read queries use
+        if version < 4:
+            # an older schema is read as it is: its task runs are shown as records
+            _records_view(self._read)
+            self._org, self._org_args = "", ()
 
     # ----------------------------------------------------------------- schema
     def _version(self, conn: sqlite3.Connection) -> int | None:
@@ -393,27 +514,11 @@ class SQLiteStore(ExecutionStore):
             raise
         if row is None:
             return None
-        try:
-            version = int(str(row[0]).strip())
-        except ValueError:
-            raise StoreError(
-                f"the execution store {self.path} has schema version {str(row[0])[:40]!r}, "
-                "which is not a number",
-                hint="the file is damaged or not kflow's: move it away to start a new store",
-            ) from None
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"the execution store {self.path} was written by a newer kflow "
-                f"(schema {version} > {SCHEMA_VERSION})",
-                hint="upgrade kflow, or point KFLOW_HOME elsewhere",
-            )
-        if version < 1:
-            raise StoreError(
-                f"the execution store {self.path} has schema version {version}, "
-                "which no kflow writes",
-                hint="the file is damaged or not kflow's: move it away to start a new store",
-            )
-        return version
+        return common.schema_version(
+            row[0], str(self.path), SCHEMA_VERSION,
+            damaged="the file is damaged or not kflow's: move it away to start a new store",
+            elsewhere="KFLOW_HOME",
+        )  # fmt: skip
 
     def _migrate(self) -> None:
         """Bring the store to SCHEMA_VERSION: every missing step, in order, in one
@@ -424,16 +529,7 @@ class SQLiteStore(ExecutionStore):
         conn.execute("BEGIN IMMEDIATE")
         try:
             version = self._version(conn)  # again, under the lock: another process may have
-            if version is None:
-                for stmt in _SCHEMA_V1:
-                    conn.execute(stmt)
-                version = 1
-            for step in MIGRATIONS[version - 1 :]:
-                if callable(step):
-                    step(conn)
-                else:
-                    for stmt in step:
-                        conn.execute(stmt)
+            common.apply_steps(conn, version, _SCHEMA_V1, MIGRATIONS)
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -451,22 +547,18 @@ class SQLiteStore(ExecutionStore):
         power cut), with its unfinished task runs; ids end in ``self.recovered``."""
         me = process.current()
         conn = self._read
-        marks = ",".join("?" * len(_LIVE_STATES))
+        marks = ",".join("?" * len(LIVE_STATES))
         select = (
             f"SELECT id, host, pid, process_start FROM executions WHERE state IN ({marks}) "
             "AND host = ?"
         )
-        candidates = [
-            r[0]
-            for r in conn.execute(select, (*_LIVE_STATES, me.host)).fetchall()
-            if (r[2], r[3]) != (me.pid, me.start) and process.is_dead(r[1], r[2], r[3])
-        ]
+        candidates = common.dead_runs(conn.execute(select, (*LIVE_STATES, me.host)).fetchall(), me)
         if not candidates:
             return
         conn.execute("BEGIN IMMEDIATE")
         try:
             # checked again under the write lock: another opener may have marked them
-            for eid, host, pid, start in conn.execute(select, (*_LIVE_STATES, me.host)).fetchall():
+            for eid, host, pid, start in conn.execute(select, (*LIVE_STATES, me.host)).fetchall():
                 if eid in candidates and process.is_dead(host, pid, start):
                     self._mark_killed(conn, eid, host, pid)
             conn.execute("COMMIT")
@@ -476,122 +568,78 @@ class SQLiteStore(ExecutionStore):
             raise
 
     def _mark_killed(self, conn: sqlite3.Connection, eid: str, host: str, pid: int) -> None:
-        marks = ",".join("?" * len(_TERMINAL))
+        marks = ",".join("?" * len(TERMINAL))
         for trid, doc_text in conn.execute(
             f"SELECT id, doc FROM taskruns WHERE execution_id = ? AND state NOT IN ({marks})",
-            (eid, *_TERMINAL),
+            (eid, *TERMINAL),
         ).fetchall():
-            doc = json.loads(doc_text)
-            try:
-                doc["state"] = _killed(doc["state"])
-                attempts = doc.get("attempts") or []
-                if attempts and attempts[-1]["state"]["current"] not in _TERMINAL:
-                    attempts[-1]["state"] = _killed(attempts[-1]["state"])
-            except (KeyError, ValueError, TypeError):
+            killed = common.killed_taskrun(doc_text)
+            if killed is None:
                 continue  # a document kflow did not write: leave it as it is
             conn.execute(
-                "UPDATE taskruns SET state = 'KILLED', doc = ? WHERE id = ?",
-                (_dumps(doc), trid),
+                "UPDATE taskruns SET state = 'KILLED', doc = ? WHERE id = ?", (killed, trid)
+            )
+            conn.execute(  # its record follows (a deleted or stale one keeps its status)
+                "UPDATE records SET state = 'KILLED', tags = json_set(tags, '$.state', 'KILLED'), "
+                "status = CASE WHEN status IN ('deleted', 'stale') THEN status ELSE 'failed' END, "
+                "updated_at = ? WHERE taskrun_id = ?",
+                (fixed_instant(now()), trid),
             )
         (doc_text,) = conn.execute("SELECT doc FROM executions WHERE id = ?", (eid,)).fetchone()
-        doc = json.loads(doc_text)
-        try:
-            doc["state"] = _killed(doc["state"])
-        except (KeyError, ValueError, TypeError):
+        killed_execution = common.killed_execution(doc_text)
+        if killed_execution is None:
             return
         conn.execute(
             "UPDATE executions SET state = 'KILLED', end_date = ?, doc = ? WHERE id = ?",
-            (doc["state"].get("endDate"), _dumps(doc), eid),
+            (*killed_execution, eid),
         )
         conn.execute(
             "INSERT INTO logs (execution_id, taskrun_id, task_id, ts, level, message) "
             "VALUES (?, NULL, NULL, ?, 'ERROR', ?)",
-            (
-                eid,
-                iso_instant(now()),
-                f"marked KILLED: the process running it (pid {pid} on {host}) is gone",
-            ),
+            (eid, iso_instant(now()), common.killed_message(pid, host)),
         )
         self.recovered.append(eid)
 
     # ----------------------------------------------------------------- writer
-    def _ensure_writer(self) -> None:
-        if self._writer is not None:
-            return
-        with self._start_lock:
-            if self._writer is None:
-                self._writer = threading.Thread(
-                    target=self._write_loop, name="kflow-store-writer", daemon=True
-                )
-                self._writer.start()
+    # (the loop is common.QueuedWriter's; these are its SQLite parts)
+    def _writer_connection(self, conn: sqlite3.Connection | None) -> sqlite3.Connection:
+        return conn if conn is not None else _connect(self.path)
 
-    def _write_loop(self) -> None:
-        """Commit queued changes in batches. On a full disk the batch is kept and tried
-        again (later changes join it, in order) until space allows; flush() waits."""
-        conn: sqlite3.Connection | None = None
-        pending: list[tuple[str, tuple[Any, ...]]] = []
-        waiters: list[threading.Event] = []
-        waiting_since = 0.0  # when the oldest flush() still waiting began
-        stop = False
-        while True:
-            items = self._queue.take(timeout=_RETRY_EVERY if pending else None)
-            for it in items:
-                if it is _STOP:
-                    stop = True
-                elif isinstance(it, threading.Event):
-                    if not waiters:
-                        waiting_since = time.monotonic()
-                    waiters.append(it)
-                else:
-                    pending.extend(it)
-            if pending:
-                try:
-                    if conn is None:
-                        conn = _connect(self.path)
-                    conn.execute("BEGIN IMMEDIATE")
-                    for sql, rows in _by_statement(pending):
-                        conn.executemany(sql, rows)
-                    conn.execute("COMMIT")
-                    pending = []
-                    self._full_since = None
-                except BaseException as exc:
-                    if conn is not None:
-                        try:
-                            conn.execute("ROLLBACK")
-                        except sqlite3.Error:
-                            pass
-                    if not _is_disk_full(exc):
-                        self._writer_error = exc  # surfaced by the next flush()
-                        pending = []
-                    elif self._full_since is None:
-                        self._full_since = time.monotonic()
-                    elif (
-                        waiters
-                        and time.monotonic() - max(self._full_since, waiting_since)
-                        > self.full_disk_wait
-                    ):
-                        self._writer_error = StoreError(
-                            f"the disk holding {self.path} stayed full: {len(pending)} "
-                            "changes to the execution store were not written",
-                            hint="free some space; the unfinished execution is marked "
-                            "KILLED when the kflow home is next opened",
-                        )
-                        pending = []
-                        self._full_since = None
-            if not pending:
-                for w in waiters:
-                    w.set()
-                waiters = []
-            items = []  # not kept alive while waiting for the next batch
-            if stop and not pending:
-                if conn is not None:
-                    conn.close()
-                return
+    def _commit_batch(self, conn: sqlite3.Connection, pending: list[Change]) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        for sql, rows in common.by_statement(pending):
+            conn.executemany(sql, rows)
+        conn.execute("COMMIT")
+
+    def _batch_failed(
+        self, conn: sqlite3.Connection | None, exc: BaseException
+    ) -> tuple[sqlite3.Connection | None, bool]:
+        """A full disk may pass (the batch is kept and retried); anything else is final."""
+        if conn is not None:
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+        return conn, _is_disk_full(exc)
+
+    def _retry_window(self) -> float:
+        return self.full_disk_wait
+
+    def _batch_lost(self, exc: BaseException, count: int) -> StoreError:
+        return StoreError(
+            f"the disk holding {self.path} stayed full: {count} "
+            "changes to the execution store were not written",
+            hint="free some space; the unfinished execution is marked "
+            "KILLED when the kflow home is next opened",
+        )
+
+    def _write_error(self, exc: BaseException) -> StoreError:
+        return StoreError(f"cannot write to the execution store {self.path}: {exc}")
 
     def _enqueue(self, sql: str, params: tuple[Any, ...]) -> None:
         self._enqueue_all([(sql, params)])
 
-    def _enqueue_all(self, writes: list[tuple[str, tuple[Any, ...]]]) -> None:
+    def _enqueue_all(self, writes: list[Change]) -> None:
         """Queue statements that the writer commits in one transaction."""
         if self.read_only:
             raise StoreError(
@@ -601,36 +649,13 @@ class SQLiteStore(ExecutionStore):
         self._ensure_writer()
         self._queue.put(writes)
 
-    def flush(self) -> None:
-        if self._writer is None:
-            return
-        done = threading.Event()
-        self._queue.put(done, wait=False)
-        done.wait()
-        if self._writer_error is not None:
-            err, self._writer_error = self._writer_error, None
-            if isinstance(err, KflowError):
-                raise err
-            raise StoreError(f"cannot write to the execution store {self.path}: {err}")
-
-    def close(self) -> None:
-        try:
-            if self._writer is not None:
-                self.flush()
-        finally:
-            if self._writer is not None:
-                self._queue.put(_STOP, wait=False)
-                self._writer.join(timeout=10)
-                self._writer = None
-            self._read.close()
-
     # ----------------------------------------------------------------- writes
     def create_execution(self, execution: Execution, flow_source: str) -> None:
         me = process.current()
         self._enqueue(
             "INSERT INTO executions (id, namespace, flow_id, state, start_date, end_date, "
-            "parent_id, flow_source, doc, host, pid, process_start) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "parent_id, flow_source, doc, host, pid, process_start, organization_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 execution.id,
                 execution.namespace,
@@ -640,10 +665,11 @@ class SQLiteStore(ExecutionStore):
                 None,
                 execution.parent_id,
                 flow_source,
-                _dumps(execution.to_dict(with_taskruns=False)),
+                dumps(execution.to_dict(with_taskruns=False)),
                 me.host,
                 me.pid,
                 me.start,
+                self.organization_id,
             ),
         )
 
@@ -656,7 +682,7 @@ class SQLiteStore(ExecutionStore):
             (
                 execution.state.current.value,
                 iso_instant(end) if end else None,
-                _dumps(execution.to_dict(with_taskruns=False)),
+                dumps(execution.to_dict(with_taskruns=False)),
                 me.host,
                 me.pid,
                 me.start,
@@ -666,47 +692,26 @@ class SQLiteStore(ExecutionStore):
 
     def save_taskrun(self, execution: Execution, taskrun: TaskRun) -> None:
         doc = taskrun.to_dict()
-        finished = taskrun.outputs and taskrun.state.current.terminal
-        if finished:
-            # kept once, in the task_outputs row written below (get_execution joins it)
-            del doc["outputs"]
-        writes: list[tuple[str, tuple[Any, ...]]] = [
-            (
-                "INSERT INTO taskruns (id, execution_id, seq, task_id, state, doc) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
-                "state = excluded.state, doc = excluded.doc",
+        outputs = doc.pop("outputs")  # kept once, in the run's record (get_execution joins it)
+        state = taskrun.state.current.value
+        stamp = fixed_instant(now())
+        # one item: the document and the record are committed together, so a kill between
+        # two commits cannot leave a run without its outputs
+        self._enqueue_all(
+            [
                 (
-                    taskrun.id,
-                    taskrun.execution_id,
-                    taskrun.seq,
-                    taskrun.task_id,
-                    taskrun.state.current.value,
-                    _dumps(doc),
+                    "INSERT INTO taskruns (id, execution_id, seq, task_id, state, doc) "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+                    "state = excluded.state, doc = excluded.doc",
+                    (taskrun.id, taskrun.execution_id, taskrun.seq, taskrun.task_id, state,
+                     dumps(doc)),
                 ),
-            )
-        ]
-        if finished:
-            writes.append(
                 (
-                    "INSERT OR REPLACE INTO task_outputs (taskrun_id, execution_id, namespace, "
-                    "flow_id, task_id, value, state, created, outputs) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        taskrun.id,
-                        taskrun.execution_id,
-                        taskrun.namespace,
-                        taskrun.flow_id,
-                        taskrun.task_id,
-                        taskrun.value,
-                        taskrun.state.current.value,
-                        iso_instant(taskrun.state.start),
-                        _dumps(taskrun.outputs),
-                    ),
-                )
-            )
-        # one item: the document without its outputs and the outputs row are committed
-        # together, so a kill between two commits cannot leave a finished run without them
-        self._enqueue_all(writes)
+                    _UPSERT_RECORD,
+                    record_row(self.organization_id, execution, taskrun, outputs, state, stamp),
+                ),
+            ]
+        )  # fmt: skip
 
     def append_log(self, record: LogRecord) -> None:
         self._enqueue(
@@ -728,55 +733,32 @@ class SQLiteStore(ExecutionStore):
             return self._read.execute(sql, params).fetchall()
 
     def resolve_id(self, execution_id: str) -> str:
-        """``last`` → newest execution; a unique prefix → the full id."""
-        if execution_id == "last":
-            rows = self._query(
-                "SELECT id FROM executions WHERE parent_id IS NULL "
-                "ORDER BY start_date DESC, rowid DESC LIMIT 1"
-            )
-            if not rows:
-                raise NotFoundError(
-                    "there is no execution yet in this kflow home",
-                    hint="run a flow first: kflow run flow.yml",
-                )
-            return str(rows[0][0])
-        rows = self._query("SELECT id FROM executions WHERE id = ?", (execution_id,))
-        if rows:
-            return str(rows[0][0])
-        # a prefix of an id (ids are case-sensitive: no LIKE, no wildcards)
-        rows = self._query(
-            "SELECT id FROM executions WHERE substr(id, 1, ?) = ? LIMIT 2",
-            (len(execution_id), execution_id),
+        """``last`` → newest execution; a unique prefix → the full id (common.resolve_id)."""
+        return common.resolve_id(
+            execution_id,
+            lambda: self._query(
+                f"SELECT id FROM executions WHERE parent_id IS NULL{self._org} "
+                "ORDER BY start_date DESC, rowid DESC LIMIT 1",
+                self._org_args,
+            ),
+            lambda: self._query(
+                f"SELECT id FROM executions WHERE id = ?{self._org}",
+                (execution_id, *self._org_args),
+            ),
+            lambda: self._query(
+                f"SELECT id FROM executions WHERE substr(id, 1, ?) = ?{self._org} LIMIT 2",
+                (len(execution_id), execution_id, *self._org_args),
+            ),
         )
-        if len(rows) == 1 and len(execution_id) >= 4:
-            return str(rows[0][0])
-        if rows and len(execution_id) < 4:
-            raise NotFoundError(
-                f"execution id prefix {execution_id!r} is too short (use at least 4 characters)",
-                hint="list executions with: kflow executions",
-            )
-        if len(rows) > 1:
-            raise NotFoundError(
-                f"execution id prefix {execution_id!r} matches several executions",
-                hint="give more characters of the id (kflow executions lists them)",
-            )
-        raise NotFoundError(
-            f"no execution with id {execution_id!r}",
-            hint="list executions with: kflow executions",
-        )
-
-    def get_execution(self, execution_id: str) -> Execution:
-        self.flush()
-        eid = self.resolve_id(execution_id)
-        row = self._query("SELECT doc FROM executions WHERE id = ?", (eid,))
-        data = json.loads(row[0][0])
-        data["taskRunList"] = [doc for doc, _ in self._taskrun_docs(eid)]
-        return Execution.from_dict(data)
 
     def get_taskruns(
         self, execution_id: str, *, limit: int | None = None, with_error: bool = False
     ) -> list[TaskRun]:
         self.flush()
+        if self._org and not self._query(
+            f"SELECT 1 FROM executions WHERE id = ?{self._org}", (execution_id, *self._org_args)
+        ):
+            return []  # another organisation's execution
         where = " AND json_extract(t.doc, '$.error') IS NOT NULL" if with_error else ""
         return [
             TaskRun.from_dict(doc, seq)
@@ -789,38 +771,24 @@ class SQLiteStore(ExecutionStore):
         """Each task run's document (outputs joined back) with its ``seq``, in order; read
         a batch at a time, so that a million runs are never a million documents at once."""
         sql = (
-            "SELECT t.doc, o.outputs, t.seq FROM taskruns t "
-            "LEFT JOIN task_outputs o ON o.taskrun_id = t.id "
+            "SELECT t.doc, o.output, t.seq, o.task_type FROM taskruns t "
+            "LEFT JOIN records o ON o.taskrun_id = t.id "
             f"WHERE t.execution_id = ?{where} ORDER BY t.seq LIMIT ?"
         )
-        # the ids and names every run repeats, one string each (not one per run read)
-        shared: dict[str, str] = {}
-        with self._read_lock:
-            cursor = self._read.execute(sql, (eid, _MAX_INT if limit is None else limit))
-            while rows := cursor.fetchmany(1000):
-                for doc_text, outputs_text, seq in rows:
-                    doc = json.loads(doc_text)
-                    for key in _REPEATED:
-                        value = doc.get(key)
-                        if type(value) is str:
-                            doc[key] = shared.setdefault(value, value)
-                    if "outputs" not in doc and outputs_text is not None:
-                        doc["outputs"] = json.loads(outputs_text)  # a finished run's, kept once
-                    yield doc, seq
 
-    def get_flow_source(self, execution_id: str) -> str:
-        eid = self.resolve_id(execution_id)
-        row = self._query("SELECT flow_source FROM executions WHERE id = ?", (eid,))
-        return str(row[0][0])
+        def batches() -> Generator[list[Any], None, None]:
+            with self._read_lock:
+                cursor = self._read.execute(sql, (eid, MAX_INT if limit is None else limit))
+                while rows := cursor.fetchmany(1000):
+                    yield rows
 
-    def _summaries(self, rows: list[tuple[Any, ...]]) -> list[ExecutionSummary]:
-        return [ExecutionSummary(*r) for r in rows]
+        return common.taskrun_docs(batches())
 
     def list_executions(
         self, limit: int = 20, namespace: str | None = None, flow_id: str | None = None
     ) -> list[ExecutionSummary]:
         self.flush()
-        where, params = [], []
+        where, params = ([self._org[5:]], list(self._org_args)) if self._org else ([], [])
         if namespace:
             where.append("namespace = ?")
             params.append(namespace)
@@ -832,7 +800,7 @@ class SQLiteStore(ExecutionStore):
             self._query(
                 "SELECT id, namespace, flow_id, state, start_date, end_date, parent_id "
                 f"FROM executions {clause} ORDER BY start_date DESC, rowid DESC LIMIT ?",
-                (*params, min(limit, _MAX_INT)),
+                (*params, min(limit, MAX_INT)),
             )
         )
 
@@ -840,8 +808,8 @@ class SQLiteStore(ExecutionStore):
         return self._summaries(
             self._query(
                 "SELECT id, namespace, flow_id, state, start_date, end_date, parent_id "
-                "FROM executions WHERE parent_id = ? ORDER BY start_date",
-                (execution_id,),
+                f"FROM executions WHERE parent_id = ?{self._org} ORDER BY start_date",
+                (execution_id, *self._org_args),
             )
         )
 
@@ -856,37 +824,88 @@ class SQLiteStore(ExecutionStore):
             params = (eid, task_id)
         return [LogRecord(*r) for r in self._query(sql + " ORDER BY id", params)]
 
-    def list_outputs(self, **filters: Any) -> list[dict[str, Any]]:
-        """Task-output records, newest first; filters: namespace, flow_id, task_id, state,
-        since, until (ISO dates), limit, after=(created, taskrun_id) for keyset paging."""
+    # ----------------------------------------------------------------- records
+    def _tags_where(self, tags: Mapping[str, str]) -> tuple[list[str], list[Any]]:
+        """Each tag a condition on its JSON path (tags are JSON text in SQLite)."""
+        where: list[str] = []
+        params: list[Any] = []
+        for key, value in tags.items():
+            where.append("json_extract(tags, ?) = ?")
+            params.extend([f'$."{key}"', value])
+        return where, params
+
+    def list_records(self, query: RecordQuery) -> RecordPage:
         self.flush()
-        where, params = [], []
-        for col in ("namespace", "flow_id", "task_id", "state", "execution_id"):
-            if filters.get(col):
-                where.append(f"{col} = ?")
-                params.append(filters[col])
-        if filters.get("since"):
-            where.append("created >= ?")
-            params.append(filters["since"])
-        if filters.get("until"):
-            where.append("created < ?")
-            params.append(filters["until"])
-        if filters.get("after"):
-            created, trid = filters["after"]
-            where.append("(created, taskrun_id) < (?, ?)")
-            params.extend([created, trid])
-        clause = ("WHERE " + " AND ".join(where)) if where else ""
-        rows = self._query(
-            "SELECT taskrun_id, execution_id, namespace, flow_id, task_id, value, state, "
-            f"created, outputs FROM task_outputs {clause} "
-            "ORDER BY created DESC, taskrun_id DESC LIMIT ?",
-            (*params, int(filters.get("limit") or 100)),
+        limit = 50 if query.limit is None else query.limit
+        where, params = self._record_where(query)
+        return common.list_records(self._query, where, params, limit, "?")
+
+    def _change_records(self, where: str, params: tuple[Any, ...], status: str, by: str,
+                        keep: tuple[str, ...]) -> list[str]:  # fmt: skip
+        """Set ``status`` on the matching records (of this organisation, not already in one
+        of ``keep``), in one transaction; the ids changed."""
+        self.flush()
+        if self.read_only:
+            self._enqueue_all([])  # raises the read-only StoreError
+        marks = ",".join("?" * len(keep))
+        stamp = fixed_instant(now())
+        with self._read_lock:
+            conn = self._read
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                ids = [
+                    str(r[0])
+                    for r in conn.execute(
+                        f"SELECT id FROM records WHERE organization_id = ? AND {where} "
+                        f"AND status NOT IN ({marks})",
+                        (self.organization_id, *params, *keep),
+                    ).fetchall()
+                ]
+                for i in range(0, len(ids), 500):
+                    chunk = ids[i : i + 500]
+                    conn.execute(
+                        "UPDATE records SET status = ?, updated_at = ?, updated_by = ? "
+                        f"WHERE id IN ({','.join('?' * len(chunk))})",
+                        (status, stamp, by, *chunk),
+                    )
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        return ids
+
+    def delete_records(self, record_ids: Sequence[str], by: str) -> list[str]:
+        changed: list[str] = []
+        ids = list(dict.fromkeys(record_ids))
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            changed += self._change_records(
+                f"id IN ({','.join('?' * len(chunk))})", tuple(chunk), "deleted", by,
+                ("deleted",),
+            )  # fmt: skip
+        return changed
+
+    def executions_ended_before(self, instant: str) -> list[ExecutionSummary]:
+        self.flush()
+        return self._summaries(
+            self._query(
+                "SELECT id, namespace, flow_id, state, start_date, end_date, parent_id "
+                "FROM executions WHERE end_date IS NOT NULL AND end_date < ?"
+                f"{self._org} ORDER BY end_date",
+                (instant, *self._org_args),
+            )
         )
-        keys = ("taskRunId", "executionId", "namespace", "flowId", "taskId", "value", "state",
-                "createdAt", "outputs")  # fmt: skip
-        out = []
-        for r in rows:
-            rec = dict(zip(keys, r, strict=True))
-            rec["outputs"] = json.loads(rec["outputs"])
-            out.append(rec)
-        return out
+
+    def mark_stale(self, execution_ids: Sequence[str], by: str) -> int:
+        changed = 0
+        ids = list(execution_ids)
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            changed += len(
+                self._change_records(
+                    f"flow_execution_id IN ({','.join('?' * len(chunk))})", tuple(chunk),
+                    "stale", by, ("deleted", "stale"),
+                )
+            )  # fmt: skip
+        return changed

@@ -240,6 +240,13 @@ class Task:
     def __init__(self, spec: TaskSpec) -> None:
         self.spec = spec
 
+    def summary(self, outputs: Mapping[str, Any], duration_ms: float) -> dict[str, Any]:
+        """The small map a listing of task-output records shows for a finished run
+        (``summary`` in ``kflow outputs`` and ``kflow serve``): a few numbers a person
+        scans for, not the outputs again. ``duration_ms`` is the last attempt's run time.
+        Plugins override it; values must be JSON (numbers, strings, booleans)."""
+        return {}
+
     def prop(self, name: str) -> Any:
         """The property as written, or its declared default."""
         if name in self.spec.props:

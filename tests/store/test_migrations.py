@@ -14,6 +14,7 @@ import pytest
 from kflow.errors import StoreError
 from kflow.store import sqlite as sqlite_store
 from kflow.store.sqlite import MIGRATIONS, SCHEMA_VERSION, SQLiteStore
+from kflow.taskoutputs import RecordQuery, record_id
 
 # The schema exactly as kflow's first release (schema version 1) wrote it: a copy, never
 # to be edited, so the upgrade is tested against what users' stores really hold.
@@ -114,7 +115,8 @@ def write_release_1_store(path, version="1"):
             "2025-01-02T03:04:05Z",
             "2025-01-02T03:04:07Z",
             None,
-            "id: hello\n",
+            "id: hello\nnamespace: company.team\ntasks:\n  - id: hi\n"
+            "    type: io.kestra.plugin.core.debug.Return\n    format: old\n",
             json.dumps(doc),
         ),
     )
@@ -160,6 +162,14 @@ def version_of(path):
         conn.close()
 
 
+def tables(path):
+    conn = sqlite3.connect(path)
+    try:
+        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    finally:
+        conn.close()
+
+
 def columns(path, table):
     conn = sqlite3.connect(path)
     try:
@@ -189,7 +199,14 @@ def test_release_1_store_is_upgraded_and_keeps_its_data(tmp_path):
     assert ex.state.current.value == "SUCCESS"
     assert ex.task_runs[0].outputs == {"value": "old"}
     assert [r.message for r in store.get_logs("OLD1")] == ["hello from v1"]
-    assert store.list_outputs(task_id="hi")[0]["outputs"] == {"value": "old"}
+    # its task runs became task-output records, the one copy of their outputs
+    (record,) = store.list_records(RecordQuery(task_name="hi")).records
+    assert record.output == {"value": "old"}
+    assert (record.status, record.expression, record.created_at) == (
+        "completed", "outputs.hi", "2025-01-02T03:04:05.000000Z")
+    assert record.tags == {"type": "io.kestra.plugin.core.debug.Return", "state": "SUCCESS"}
+    assert record.id == record_id("TR1") and record.organization_id == "local"
+    assert "task_outputs" not in tables(db)
     # a run before the upgrade has no process recorded: recovery leaves it alone
     assert store.recovered == []
     store.close()

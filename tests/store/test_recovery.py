@@ -119,6 +119,10 @@ def test_dead_process_run_is_marked_killed(tmp_path):
     assert runs["b"].attempts[-1].current is State.KILLED
     assert store.list_executions()[0].state == "KILLED"
     assert any("marked KILLED" in r.message and r.level == "ERROR" for r in store.get_logs("E1"))
+    # the killed run's task-output record follows it
+    records = {r.task_name: r for r in store.execution_records("E1")}
+    assert (records["a"].status, records["a"].tags["state"]) == ("completed", "SUCCESS")
+    assert (records["b"].status, records["b"].tags["state"]) == ("failed", "KILLED")
     store.close()
     # marked once: a second open finds nothing to do
     again = SQLiteStore(db)

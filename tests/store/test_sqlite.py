@@ -16,6 +16,7 @@ from kflow.errors import NotFoundError
 from kflow.states import State
 from kflow.store.base import LogRecord
 from kflow.store.sqlite import SQLiteStore
+from kflow.taskoutputs import RecordQuery
 
 
 def make_execution(eid: str = "E1") -> Execution:
@@ -40,7 +41,7 @@ def test_roundtrip(tmp_path):
     assert back.to_dict() == ex.to_dict()
     assert store.get_flow_source("E1") == "id: f\n"
     assert [r.message for r in store.get_logs("E1")] == ["hello"]
-    assert store.list_outputs(task_id="a")[0]["outputs"] == {"value": "x"}
+    assert store.list_records(RecordQuery(task_name="a")).records[0].output == {"value": "x"}
     assert store.get_execution("last").id == "E1"
     store.close()
     # a second store (another process) sees it

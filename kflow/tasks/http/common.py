@@ -202,3 +202,8 @@ def header_lists(response: Any) -> dict[str, list[str]]:
 
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
+
+
+def http_summary(outputs: Mapping[str, Any], duration_ms: float) -> dict[str, Any]:
+    """The record summary of an HTTP task: the status code and how long the request took."""
+    return {"status_code": outputs.get("code"), "response_time_ms": round(duration_ms)}

@@ -7,12 +7,20 @@ import re
 import secrets
 import shutil
 import urllib.parse
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from kflow.errors import TaskError
 from kflow.tasks.base import Output, Prop, RunContext, Task
-from kflow.tasks.http.common import HTTP_PROPERTIES, check_http, header_lists, send, status_allowed
+from kflow.tasks.http.common import (
+    HTTP_PROPERTIES,
+    check_http,
+    header_lists,
+    http_summary,
+    send,
+    status_allowed,
+)
 
 # Most file systems refuse a file name over 255 bytes; a longer name from a URL, a
 # Content-Disposition header or ``saveAs`` is shortened (its extension kept).
@@ -42,6 +50,9 @@ class Download(Task):
     @classmethod
     def check(cls, spec: Any) -> list[str]:
         return check_http(spec)
+
+    def summary(self, outputs: Mapping[str, Any], duration_ms: float) -> dict[str, Any]:
+        return http_summary(outputs, duration_ms)
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         response, uri = send(ctx, self.spec.props)

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from kflow.errors import TaskError
 from kflow.tasks.base import Output, RunContext, Task
-from kflow.tasks.http.common import HTTP_PROPERTIES, check_http, header_lists, send, status_allowed
+from kflow.tasks.http.common import (
+    HTTP_PROPERTIES,
+    check_http,
+    header_lists,
+    http_summary,
+    send,
+    status_allowed,
+)
 
 
 class Request(Task):
@@ -25,6 +33,9 @@ class Request(Task):
     @classmethod
     def check(cls, spec: Any) -> list[str]:
         return check_http(spec)
+
+    def summary(self, outputs: Mapping[str, Any], duration_ms: float) -> dict[str, Any]:
+        return http_summary(outputs, duration_ms)
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         response, uri = send(ctx, self.spec.props)

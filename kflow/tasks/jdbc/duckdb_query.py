@@ -177,6 +177,11 @@ class DuckDbQuery(Task):
         return {str(k): v for k, v in rendered.items()}
 
     # ----------------------------------------------------------------- the run
+    def summary(self, outputs: Mapping[str, Any], duration_ms: float) -> dict[str, Any]:
+        """A query's row count (fetched or stored)."""
+        size = outputs.get("size")
+        return {"row_count": size} if isinstance(size, int) else {}
+
     def run(self, ctx: RunContext) -> dict[str, Any]:
         """Run the SQL; see the module docstring."""
         duckdb = _import_duckdb()

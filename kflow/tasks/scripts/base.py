@@ -132,6 +132,12 @@ class ScriptTask(Task):
         return env
 
     # ----------------------------------------------------------------- the run
+    def summary(self, outputs: Mapping[str, Any], duration_ms: float) -> dict[str, Any]:
+        """A script's exit code and how many files it produced."""
+        files = outputs.get("outputFiles")
+        return {"exit_code": outputs.get("exitCode"),
+                "file_count": len(files) if isinstance(files, Mapping) else 0}  # fmt: skip
+
     def run(self, ctx: RunContext) -> TaskResult:
         """Run the script with the Process runner; see the module docstring."""
         check_runner(

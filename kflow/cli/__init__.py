@@ -54,10 +54,24 @@ def _root(
     debug: Annotated[
         bool, typer.Option("--debug", help="Show a traceback for unexpected errors.")
     ] = False,
+    org: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--org", metavar="ORG", help="Organisation of runs and records (KFLOW_ORG; default: local)."),
+    ] = None,
+    db: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--db", metavar="URL", help="Execution store: postgresql://... for a shared one (KFLOW_DB; default: SQLite in the kflow home)."),
+    ] = None,
 ) -> None:
+    import os
+
     from kflow.cli import errors
 
     errors.DEBUG = debug
+    if org is not None:  # the engine reads them where the store is opened (kflow.home)
+        os.environ["KFLOW_ORG"] = org
+    if db is not None:
+        os.environ["KFLOW_DB"] = db
 
 
 @app.command()
@@ -108,22 +122,127 @@ def run(
 
 @app.command()
 def outputs(
-    execution: Annotated[
-        str, typer.Argument(metavar="EXEC", help="Execution id (or a prefix), or 'last'.")
-    ],
+    args: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Argument(
+            metavar="[EXEC]",
+            help="An execution id (or a prefix, or 'last'): its task runs. Without it: task-output records across runs, newest first. With --delete: record ids.",
+            show_default=False,
+        ),
+    ] = None,
     task: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--task", metavar="TASK", help="Only this task's runs."),
+        typer.Option("--task", metavar="TASK", help="Only this task's runs (its records, without EXEC)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_jsonl: Annotated[
+        bool, typer.Option("--jsonl", help="Records as JSON lines, streamed (all of them unless --limit).")
+    ] = False,
+    flow: Annotated[Optional[str], typer.Option("--flow", metavar="FLOW", help="Records of this flow id.")] = None,  # noqa: UP045
+    namespace: Annotated[Optional[str], typer.Option("--namespace", metavar="NS", help="Records of this namespace.")] = None,  # noqa: UP045
+    status: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--status", metavar="STATUS", help="queued, running, completed, failed, deleted or stale."),
+    ] = None,
+    tag: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--tag", metavar="K=V", help="Records with this tag (labels, type=TASK_TYPE, state=STATE); repeatable."),
+    ] = None,
+    since: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--since", metavar="WHEN", help="Created at or after: a date, a date-time, or a duration back (2h, PT2H)."),
+    ] = None,
+    until: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--until", metavar="WHEN", help="Created before: a date, a date-time, or a duration back."),
+    ] = None,
+    limit: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--limit", metavar="N", help="Records per page (default 50)."),
+    ] = None,
+    after: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--after", metavar="ID", help="The next page: records after this record id."),
+    ] = None,
+    include_deleted: Annotated[
+        bool, typer.Option("--include-deleted", help="List soft-deleted records too.")
+    ] = False,
+    delete: Annotated[
+        bool, typer.Option("--delete", help="Soft-delete the records whose ids are given (kept for audit).")
+    ] = False,
+    delete_execution: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--delete-execution", metavar="EXEC", help="Soft-delete every record of this execution."),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Show each task run of an execution with its outputs.
+    """Show an execution's task runs and outputs, or list task-output records across runs.
 
-    Example: kflow outputs last --task produce_output
+    Each row carries the expression that reaches the value; kflow eval --exec EXEC takes it as printed.
+
+    Examples: kflow outputs last --task produce_output | kflow outputs --task fetch --since 2h --limit 20 | kflow outputs --jsonl > records.jsonl
     """
-    from kflow.cli.inspect import outputs_command
+    from kflow.cli.records import Listing, delete_command, list_command
 
-    _guard(outputs_command, execution, task, as_json)
+    items = list(args or [])
+    listing = Listing(flow, namespace, task, status, list(tag or []), since, until, limit,
+                      after, include_deleted)  # fmt: skip
+    if delete or delete_execution is not None:
+        if delete and delete_execution is not None:
+            _usage("--delete and --delete-execution cannot be used together", "pick one")
+        if delete and not items:
+            _usage("--delete needs the ids of the records to delete",
+                   "e.g. kflow outputs --delete ID1 ID2 (kflow outputs lists ids)")  # fmt: skip
+        if delete_execution is not None and items:
+            _usage("--delete-execution takes the execution itself, not other arguments",
+                   "e.g. kflow outputs --delete-execution last")  # fmt: skip
+        _guard(delete_command, items, delete_execution, yes)
+        return
+    if items:
+        if len(items) > 1:
+            _usage(f"one execution at a time, not {len(items)}",
+                   "kflow outputs EXEC, or kflow outputs without EXEC for records across runs")  # fmt: skip
+        filters = [name for name, given in (
+            ("--flow", flow), ("--namespace", namespace), ("--status", status), ("--tag", tag),
+            ("--since", since), ("--until", until), ("--limit", limit), ("--after", after),
+        ) if given] + (["--include-deleted"] if include_deleted else []) + (
+            ["--jsonl"] if as_jsonl else [])  # fmt: skip
+        if filters:
+            _usage(f"{', '.join(filters)} filter the records across runs, not one execution",
+                   "drop EXEC to list records: kflow outputs --task ID --since 2h")  # fmt: skip
+        from kflow.cli.inspect import outputs_command
+
+        _guard(outputs_command, items[0], task, as_json)
+        return
+    _guard(list_command, listing, as_json, as_jsonl)
+
+
+@app.command()
+def purge(
+    older_than: Annotated[
+        str,
+        typer.Option("--older-than", metavar="DURATION", help="Executions that ended longer ago than this (7d, 12h, P30D)."),
+    ],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Remove old executions' stored files; their task-output records are marked stale (kept).
+
+    Example: kflow purge --older-than 30d --yes
+    """
+    from kflow.cli.records import purge_command
+
+    _guard(purge_command, older_than, yes)
+
+
+def _usage(message: str, hint: str) -> None:
+    """A usage error from the options (exit 2)."""
+    from kflow.errors import UsageError
+
+    _guard(_raise, UsageError(message, hint=hint))
+
+
+def _raise(exc: Exception) -> None:
+    raise exc
 
 
 @app.command("eval")
@@ -290,6 +409,27 @@ def plugins(
     from kflow.cli.inspect import plugins_command
 
     _guard(plugins_command, task_type, as_json)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", metavar="HOST", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", metavar="PORT", min=0, max=65535, help="Port (0: any free one).")] = 8080,
+    token: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--token", metavar="TOKEN", envvar="KFLOW_TOKEN", show_envvar=False,
+                     help="Bearer token every request must carry (KFLOW_TOKEN). On a loopback address one is generated when none is given."),
+    ] = None,
+) -> None:
+    """Serve task-output records, executions and stored files as a read-only JSON API.
+
+    Needs the server extra: pip install 'kflow[server]'. OpenAPI document at /openapi.json.
+
+    Example: kflow serve --port 8080   then   curl -H "Authorization: Bearer $TOKEN" localhost:8080/task-outputs
+    """
+    from kflow.cli.serve import serve_command
+
+    _guard(serve_command, host, port, token)
 
 
 # Every command (also those added later) gets readable help and usage errors: see usage.py.

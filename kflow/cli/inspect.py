@@ -3,6 +3,7 @@ and ``validate`` / ``plugins``."""
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -31,19 +32,22 @@ def _require_task(ex: Any, task: str | None) -> None:
 def outputs_command(execution_id: str, task: str | None, as_json: bool) -> None:
     """The task runs of an execution: each failed run's error (and the ERROR lines that say
     why), the outputs, the inputs, labels and metrics; ``--task`` prints values whole."""
-    from rich.text import Text
-
     from kflow.api import open_home
-    from kflow.cli import render
+    from kflow.cli import views
     from kflow.secrets import mask_tree
 
     with open_home() as home:
         ex = home.store.get_execution(execution_id)
         _require_task(ex, task)
         children = home.store.children(ex.id)
+        records = {r.taskrun_id: r for r in home.store.execution_records(ex.id)}
         if as_json:
-            runs = [
-                {
+            runs = []
+            for tr in ex.task_runs:
+                if task is not None and tr.task_id != task:
+                    continue
+                record = records.get(tr.id)
+                runs.append({
                     "id": tr.id,
                     "taskId": tr.task_id,
                     "parentTaskRunId": tr.parent_taskrun_id,
@@ -52,10 +56,12 @@ def outputs_command(execution_id: str, task: str | None, as_json: bool) -> None:
                     "outputs": mask_tree(tr.outputs),
                     "error": tr.error,
                     "metrics": tr.metrics,
-                }
-                for tr in ex.task_runs
-                if task is None or tr.task_id == task
-            ]
+                    # its task-output record: the expression `kflow eval --exec` takes as
+                    # printed, and the record's status (deleted/stale records are marked)
+                    "expression": record.expression if record else None,
+                    "recordId": record.id if record else None,
+                    "recordStatus": record.status if record else None,
+                })  # fmt: skip
             doc: dict[str, Any] = {
                 "executionId": ex.id,
                 "namespace": ex.namespace,
@@ -76,35 +82,8 @@ def outputs_command(execution_id: str, task: str | None, as_json: bool) -> None:
                 ]
             _dump(doc)
             return
-        causes = render.error_causes(home.store, ex)
-        out = render.console()
-        out.print(
-            Text.assemble(
-                ("Execution ", "bold"), (ex.id, "cyan"), f"  {ex.namespace}.{ex.flow_id}  ",
-                render.state_text(ex.state.current.value),
-            )
-        )
-        if ex.parent_id:
-            out.print(f"[dim]started by execution {ex.parent_id} (subflow)[/]")
-        if task is not None:  # values whole, one per line: a URI can be copied
-            out.print(render.task_detail(ex, task, causes))
-        else:
-            labels = render.labels_text(ex)
-            if labels is not None:
-                out.print(labels)
-            inputs = render.inputs_table(ex)
-            if inputs is not None:
-                out.print(inputs)
-            out.print(render.outputs_table(ex, causes=causes))
-            if ex.error:  # after the task errors it usually follows from
-                out.print(Text.assemble(("✗ ", "red"), (render.safe(ex.error), "red")))
-            metrics = render.metrics_table(ex)
-            if metrics is not None:
-                out.print(metrics)
-            if ex.outputs:
-                out.print(render.flow_outputs_table(ex))
-        for c in children:
-            out.print(f"[dim]subflow execution {c.id} ({c.namespace}.{c.flow_id}) {c.state}[/]")
+        causes = views.error_causes(home.store, ex)
+        views.print_parts(list(views.execution_parts(ex, task, causes, records, children)))
 
 
 def eval_command(
@@ -134,13 +113,39 @@ def eval_command(
             parent = home.store.get_execution(ex.parent_id) if ex.parent_id else None
             source = home.store.get_flow_source(ex.id)
             context = execution_context(ex, source, home.storage, parent, decrypt=decrypt)
+            expression = _as_template(expression, context)
             result = _render(expr, expression, context, context_file, decrypt)
+            gone = [r for r in home.store.execution_records(ex.id) if r.status == "deleted"]
+        if gone:
+            from kflow.cli.notices import print_notices
+            from kflow.notices import Notice
+
+            print_notices([Notice(
+                f"execution {ex.id} has {len(gone)} soft-deleted task-output record"
+                f"{'' if len(gone) == 1 else 's'} ({', '.join(sorted({r.task_name for r in gone}))}); "
+                "their outputs are still used here", code="deleted-records",
+                hint="kflow outputs --include-deleted lists them")])  # fmt: skip
     else:
         result = _render(expr, expression, context, context_file, decrypt)
     if as_json:
         _dump({"expression": expression, "result": result})
     else:
         sys.stdout.write(result + "\n")
+
+
+_BARE_PATH = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:[.\[]|$)")
+
+
+def _as_template(expression: str, context: dict[str, Any]) -> str:
+    """A bare expression rooted at a variable of the execution (``outputs.t['a'].value``,
+    as ``kflow outputs`` prints it) is evaluated as ``{{ ... }}``; anything else is a
+    template, rendered as it is (``kflow eval 'hello'`` still prints hello)."""
+    if "{{" in expression or "{%" in expression or "{#" in expression:
+        return expression
+    m = _BARE_PATH.match(expression)
+    if m is None or m.group(1) not in context:
+        return expression
+    return "{{ " + expression + " }}"
 
 
 def _render(

@@ -21,8 +21,8 @@ from kflow.cli.views import (
     MAX_CAUSES,
     Cell,
     TableModel,
+    detail_lines,
     error_cell,
-    error_mark,
     metrics_model,
     outputs_model,
     summary_parts,
@@ -212,35 +212,20 @@ def outputs_table(
     task: str | None = None,
     limit: int | None = None,
     causes: dict[str, list[str]] | None = None,
+    records: dict[str, Any] | None = None,
 ) -> Table:
     """:func:`kflow.cli.views.outputs_model` as a Rich table."""
-    return rich_table(outputs_model(ex, task, limit, causes))
+    return rich_table(outputs_model(ex, task, limit, causes, records))
 
 
-def task_detail(ex: Any, task: str, causes: dict[str, list[str]] | None = None) -> Group:
-    """Each run of one task, one ``output: value`` per line with values whole and unwrapped
-    (no table borders), so that a long URI can be selected and copied in one piece."""
-    from kflow.secrets import mask_tree
-
-    causes = causes or {}
-    parts: list[Any] = []
-    for _, tr in tree_order(list(ex.task_runs)):
-        if tr.task_id != task:
-            continue
-        parts.append(
-            Text.assemble((task_label(tr), "bold"), "  ", state_text(tr.state.current.value))
-        )
-        if tr.error:
-            style = error_mark(tr)[1]
-            parts.append(Text.assemble(("  error: ", f"bold {style}"), _error_text(tr, causes)))
-        outputs = mask_tree(tr.outputs or {})
-        for key, val in outputs.items():
-            parts.append(Text.assemble((f"  {safe(str(key))}: ", "bold"), safe(show_value(val))))
-        if not outputs and not tr.error:
-            parts.append(Text("  (no outputs)", style="dim"))
-        for metric in tr.metrics:
-            parts.append(Text.assemble(("  metric ", "dim"), metric_text(metric)))
-    return Group(*parts)
+def task_detail(
+    ex: Any,
+    task: str,
+    causes: dict[str, list[str]] | None = None,
+    records: dict[str, Any] | None = None,
+) -> Group:
+    """:func:`kflow.cli.views.detail_lines` with Rich's styles."""
+    return Group(*(rich_cell(c) for c in detail_lines(ex, task, causes, records)))
 
 
 def metrics_table(ex: Any) -> Table | None:

@@ -253,12 +253,15 @@ def outputs_model(
     task: str | None = None,
     limit: int | None = None,
     causes: dict[str, list[str]] | None = None,
+    records: dict[str, Any] | None = None,
 ) -> TableModel:
     """One row per task-run output attribute; nested values as JSON, long ones folded (not
     cut: a URI stays whole, on several lines). A failed run shows its error in red.
     With ``limit``, at most that many task runs are listed and a caption says how many
-    more there are."""
+    more there are. With ``records`` (task-output records by task run id), each row has
+    the expression that reaches its value, and a deleted or stale record is marked."""
     from kflow.secrets import mask_tree
+    from kflow.taskoutputs import with_key
 
     causes = causes or {}
     task_runs = ex.task_runs
@@ -279,6 +282,8 @@ def outputs_model(
     if looped:
         columns.append(("iteration", True))
     columns += [("state", False), ("output", True), ("content", True)]
+    if records is not None:
+        columns.append(("expression", True))
     model = TableModel("Task outputs", columns)
     if limit is not None and (total or len(selected)) > limit:
         model.caption = (f"{(total or len(selected)) - limit:,} more task runs not shown: "
@@ -300,13 +305,23 @@ def outputs_model(
             rows.insert(0, (Cell.of(f"{mark} error", f"bold {style}"), error_cell(tr, causes)))
         if not rows:
             rows.append((Cell.of("—", "dim"), Cell()))
+        record = records.get(tr.id) if records is not None else None
+        keys: list[Any] = ([None] if tr.error else []) + list(outputs)  # one per row
         for i, (key_cell, content) in enumerate(rows):
             first = i == 0
             lead = [name if first else Cell()]
             if looped:
                 lead.append(value if first else Cell())
             state = state_cell(tr.state.current.value) if first else Cell()
-            model.rows.append([*lead, state, key_cell, content])
+            if first and record is not None and record.status in ("deleted", "stale"):
+                state.add(f" ({record.status})", "dim")
+            row = [*lead, state, key_cell, content]
+            if records is not None:
+                key = keys[i] if i < len(keys) else None
+                text = "" if record is None else (
+                    record.expression if key is None else with_key(record.expression, str(key)))
+                row.append(Cell.of(safe(text)))
+            model.rows.append(row)
     return model
 
 
@@ -365,6 +380,92 @@ def summary_parts(ex: Any, home: Any) -> Iterable[Cell | TableModel]:
     if ex.outputs:
         yield values_model("Flow outputs", "output", ex.outputs, f"kflow outputs {ex.id} --json")
     yield Cell.of(f"kflow outputs {ex.id}  ·  kflow eval --exec {ex.id} '{{{{ outputs }}}}'", "dim")
+
+
+def detail_lines(
+    ex: Any,
+    task: str,
+    causes: dict[str, list[str]] | None = None,
+    records: dict[str, Any] | None = None,
+) -> list[Cell]:
+    """Each run of one task, one ``output: value`` per line with values whole and unwrapped
+    (no table borders), so that a long URI can be selected and copied in one piece; then
+    the expression that reaches the run's outputs (``records``: by task run id)."""
+    from kflow.secrets import mask_tree
+
+    causes = causes or {}
+    records = records or {}
+    lines: list[Cell] = []
+    for _, tr in tree_order(list(ex.task_runs)):
+        if tr.task_id != task:
+            continue
+        state = tr.state.current.value
+        lines.append(Cell.of(task_label(tr), "bold").add("  ").add(state, STATE_STYLE.get(state, "")))
+        if tr.error:
+            style = error_mark(tr)[1]
+            lines.append(Cell([("  error: ", f"bold {style}"), *error_cell(tr, causes).parts]))
+        outputs = mask_tree(tr.outputs or {})
+        for key, val in outputs.items():
+            lines.append(Cell.of(f"  {safe(str(key))}: ", "bold").add(safe(show_value(val))))
+        if not outputs and not tr.error:
+            lines.append(Cell.of("  (no outputs)", "dim"))
+        for metric in tr.metrics:
+            lines.append(Cell.of("  metric ", "dim").add(metric_text(metric)))
+        record = records.get(tr.id)
+        if record is not None:
+            mark = "" if record.status not in ("deleted", "stale") else f"  (record {record.status})"
+            lines.append(Cell.of("  expression: ", "dim").add(safe(record.expression)).add(mark, "dim"))
+    return lines
+
+
+def execution_parts(
+    ex: Any,
+    task: str | None,
+    causes: dict[str, list[str]],
+    records: dict[str, Any],
+    children: list[Any],
+) -> Iterable[Cell | TableModel]:
+    """``kflow outputs EXEC``: the execution's state, labels, inputs, each task run's
+    outputs (with the expression that reaches each value), metrics, flow outputs and
+    subflow executions; with ``task``, that task's runs, values whole."""
+    state = ex.state.current.value
+    yield Cell.of("Execution ", "bold").add(ex.id, "cyan").add(
+        f"  {ex.namespace}.{ex.flow_id}  ").add(state, STATE_STYLE.get(state, ""))  # fmt: skip
+    if ex.parent_id:
+        yield Cell.of(f"started by execution {ex.parent_id} (subflow)", "dim")
+    if task is not None:
+        yield from detail_lines(ex, task, causes, records)
+    else:
+        pairs = [f"{lab.get('key')}={lab.get('value')}" for lab in ex.labels if isinstance(lab, dict)]
+        if pairs:
+            yield Cell.of("labels: ", "bold").add(safe(", ".join(pairs)))
+        if ex.inputs:
+            yield values_model("Inputs", "input", ex.inputs, f"kflow outputs {ex.id} --json")
+        yield outputs_model(ex, causes=causes, records=records)
+        if ex.error:  # after the task errors it usually follows from
+            yield Cell.of("✗ ", "red").add(safe(ex.error), "red")
+        metrics = metrics_model(ex)
+        if metrics is not None:
+            yield metrics
+        if ex.outputs:
+            yield values_model("Flow outputs", "output", ex.outputs, f"kflow outputs {ex.id} --json")
+    for c in children:
+        yield Cell.of(f"subflow execution {c.id} ({c.namespace}.{c.flow_id}) {c.state}", "dim")
+
+
+def print_parts(parts: Iterable[Cell | TableModel]) -> None:
+    """Plain text in a pipe or a CI log (values never cut or wrapped); Rich on a terminal."""
+    if plain_output():
+        from kflow.cli.pipes import write_stdout
+
+        write_stdout("".join(
+            (plain_table(p) if isinstance(p, TableModel) else p.plain) + "\n" for p in parts))  # fmt: skip
+        return
+    from kflow.cli.render import console, rich_cell, rich_table
+
+    out = console()
+    for part in parts:
+        out.print(rich_table(part) if isinstance(part, TableModel) else rich_cell(part))
 
 
 def plain_summary(ex: Any, home: Any) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from types import SimpleNamespace
 
 import pytest
 from typer.testing import CliRunner
@@ -112,7 +113,17 @@ URI = (
 
 def invoke(*args: str, columns: int | None = None, env: dict[str, str] | None = None):
     env = {**({"COLUMNS": str(columns)} if columns else {}), **(env or {})}
+    if args[0] == "outputs" and "--json" not in args:
+        # the Rich tables a terminal gets, colour codes taken out (a pipe gets plain text:
+        # tests/cli/test_records_cli.py)
+        env = {"TTY_COMPATIBLE": "1", "TERM": "xterm", "COLUMNS": "160", **env}
+        result = runner.invoke(app, list(args), env=env)
+        return SimpleNamespace(stdout=_ANSI.sub("", result.stdout), exit_code=result.exit_code,
+                               output=_ANSI.sub("", result.output))  # fmt: skip
     return runner.invoke(app, list(args), env=env or None)
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def run(write_flow, text: str, *args: str, code: int = 0):
@@ -202,14 +213,14 @@ def test_outputs_view_shows_the_flow_output_error_after_the_task_error(write_flo
 def test_the_loop_value_column_is_not_called_value(write_flow):
     run(write_flow, LOOP)
     text = invoke("outputs", "last").stdout
-    assert header(text, "task") == ["task", "iteration", "state", "output", "content"]
+    assert header(text, "task") == ["task", "iteration", "state", "output", "content", "expression"]
     assert re.search(r"│   ret +│ eu +│ SUCCESS +│ value +│ eu +│", text)
 
 
 def test_without_loops_there_is_no_iteration_column(write_flow):
     run(write_flow, ECHO, "-i", "text=hello")
     text = invoke("outputs", "last").stdout
-    assert header(text, "task") == ["task", "state", "output", "content"]
+    assert header(text, "task") == ["task", "state", "output", "content", "expression"]
 
 
 def test_long_values_are_folded_never_cut(write_flow):
@@ -248,7 +259,8 @@ def test_a_huge_value_is_shortened_in_the_table_and_whole_in_the_task_view(write
     big = "x" * 5000
     run(write_flow, ECHO, "-i", f"text={big}")
     doc = json.loads(invoke("outputs", "last", "--json").stdout)
-    text = re.sub(r"[│\s]", "", invoke("outputs", "last").stdout)  # the folded cells, joined
+    # the folded cells, joined (the expression column's one line taken out)
+    text = re.sub(r"[│\s]", "", invoke("outputs", "last").stdout.replace("outputs.ret.value", ""))
     assert big not in text
     kept = "x" * 4000
     assert f"{kept}…(+1,000chars:kflowoutputs{doc['executionId']}--taskretshowsitwhole)" in text
@@ -379,7 +391,7 @@ def test_summary_puts_failures_before_errors_that_were_allowed(write_flow):
     ]
     text = invoke("outputs", "last").stdout
     assert re.search(r"│ soft +│ +│ WARNING │ ! error +│ soft failure +│", text)
-    assert re.search(r"│   inner │ b +│ FAILED +│ ✗ error +│ Fail on a condition +│", text)
+    assert re.search(r"│   inner │ b +│ FAILED +│ ✗ error +│ Fail on a condition +│ outputs.inner\['b'\] +│", text)
 
 
 STDERR_SCRIPT = """

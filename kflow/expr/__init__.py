@@ -94,8 +94,13 @@ def evaluate(expression: str, context: Mapping[str, Any]) -> Any:
 
 def check_syntax(template: str) -> None:
     """Parse only; raises ExpressionSyntaxError with the offset of the bad part."""
-    if isinstance(template, str) and "{" not in template:
-        return
+    if isinstance(template, str):
+        if "{" not in template:
+            return
+        from kflow.expr import paths
+
+        if paths.split(template) is not None:
+            return  # text and plain paths: valid by construction
     from kflow.expr.env import check_syntax as _check
 
     _check(template)

@@ -24,6 +24,7 @@ from kflow.expr.compiler import PebbleCodeGenerator, flatten
 from kflow.expr.lexer import LineMap, PebbleLexer
 from kflow.expr.nodes import KReturn
 from kflow.expr.parser import PebbleParser
+from kflow.expr.paths import Reference as Reference  # re-exported: references() gives them
 from kflow.expr.runtime import MAX_RENDERING_AMOUNT, RenderContext
 from kflow.expr.values import to_string
 
@@ -456,28 +457,6 @@ def check_syntax(template: str) -> None:
     if "{" not in template:
         return
     _compile_checked(template, "template")
-
-
-class Reference:
-    """A name a template uses: a ``filter``, ``function`` or ``test`` name, an ``input``
-    path (``name`` is ``a.b`` for ``inputs.a.b``), or an ``output`` of a task (``name`` is
-    the task id, ``path`` the keys after it, None for a key computed by an expression:
-    ``outputs.t[taskrun.value].value`` → ``t``, ``(None, "value")``); ``position`` is its
-    offset in the template. Load-time checks compare them with the registries, the flow's
-    inputs and the outputs its tasks declare."""
-
-    __slots__ = ("kind", "name", "path", "position")
-
-    def __init__(
-        self, kind: str, name: str, position: int | None, path: tuple[str | None, ...] = ()
-    ) -> None:
-        self.kind = kind
-        self.name = name
-        self.position = position
-        self.path = path
-
-    def __repr__(self) -> str:
-        return f"Reference({self.kind!r}, {self.name!r}, {self.position!r})"
 
 
 @lru_cache(maxsize=CACHE_SIZE)

@@ -88,6 +88,50 @@ def split(template: str) -> tuple[Part, ...] | None:
     return tuple(parts)
 
 
+class Reference:
+    """A name a template uses: a ``filter``, ``function`` or ``test`` name, an ``input``
+    path (``name`` is ``a.b`` for ``inputs.a.b``), or an ``output`` of a task (``name`` is
+    the task id, ``path`` the keys after it, None for a key computed by an expression:
+    ``outputs.t[taskrun.value].value`` → ``t``, ``(None, "value")``); ``position`` is its
+    offset in the template. Load-time checks compare them with the registries, the flow's
+    inputs and the outputs its tasks declare."""
+
+    __slots__ = ("kind", "name", "path", "position")
+
+    def __init__(
+        self, kind: str, name: str, position: int | None, path: tuple[str | None, ...] = ()
+    ) -> None:
+        self.kind = kind
+        self.name = name
+        self.position = position
+        self.path = path
+
+    def __repr__(self) -> str:
+        return f"Reference({self.kind!r}, {self.name!r}, {self.position!r})"
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def references(template: str) -> tuple[Reference, ...] | None:
+    """``kflow.expr.env.references`` of a template of text and paths, without Jinja2 (the
+    load-time checks of ``kflow run`` then never load it for such flows); None for any
+    other template. Each ``outputs.t.k...`` path names task ``t`` (offset of ``t``, then
+    the keys), each ``inputs.a.b`` path the input ``a.b``; other roots name nothing."""
+    parts = split(template)
+    if parts is None:
+        return None
+    found: list[Reference] = []
+    for part in parts:
+        if not isinstance(part, Path) or len(part.names) < 2:
+            continue
+        root, *rest = part.names
+        at = part.name_start + len(root) + 1  # offset of the name after the root
+        if root == "outputs":
+            found.append(Reference("output", rest[0], at, tuple(rest[1:])))
+        elif root == "inputs":
+            found.append(Reference("input", ".".join(rest), at))
+    return tuple(found)
+
+
 def _value(path: Path, c: RenderContext) -> Any:
     names = path.names
     value = k_var(c, names[0], (names[0], path.name_start))

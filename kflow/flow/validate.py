@@ -12,6 +12,7 @@ import gc
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -375,15 +376,20 @@ def _check_templates(
                         col.add(f"{label}: {exc.message}", where,
                                 hint="fix the expression; check it with: kflow eval '<expression>'")  # fmt: skip
                         return
-                from kflow.expr.env import get_environment, references
+                from kflow.expr import paths
 
                 if not lazy:
-                    lazy.append(_Names(flow, get_environment()))
+                    lazy.append(_Names(flow))
                 names = lazy[0]
-                try:
-                    refs = references(value)
-                except (ExpressionError, RecursionError):
-                    return  # reported above (validate), or left to the run, as in Kestra
+                # text and plain paths: read without Jinja2 (a run of such a flow never loads it)
+                refs = paths.references(value)
+                if refs is None:
+                    from kflow.expr.env import references
+
+                    try:
+                        refs = references(value)
+                    except (ExpressionError, RecursionError):
+                        return  # reported above (validate), or left to the run, as in Kestra
                 for ref in refs:
                     if ref.kind == "output":
                         unknown = _unknown_output(ref, declared)
@@ -482,12 +488,21 @@ class _Names:
     """What a template may name: the registered filters, functions and tests, and the
     flow's input ids (dotted ids ``a.b`` are reached as ``inputs.a.b``)."""
 
-    def __init__(self, flow: Flow, env: Any) -> None:
-        self.env = env
-        self.known: Mapping[str, Mapping[str, Any]] = {
-            "filter": env.k_filters, "function": env.k_functions, "test": env.k_tests,
-        }  # fmt: skip
+    def __init__(self, flow: Flow) -> None:
         self.inputs = [spec.id for spec in flow.inputs]
+
+    @cached_property
+    def env(self) -> Any:
+        """The Kestra environment, built on the first filter, function or test to check
+        (inputs and outputs need none: a flow of plain paths never loads Jinja2)."""
+        from kflow.expr.env import get_environment
+
+        return get_environment()
+
+    @cached_property
+    def known(self) -> Mapping[str, Mapping[str, Any]]:
+        env = self.env
+        return {"filter": env.k_filters, "function": env.k_functions, "test": env.k_tests}
 
     def problem(self, ref: Any) -> tuple[str, str] | None:
         """(message, hint) for a name that does not exist, else None. The message starts

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jinja2 import nodes
 
+from kflow.expr import paths as paths_module
 from kflow.expr.env import _path_template, get_environment
 from kflow.expr.parser import PebbleParser
 
@@ -103,6 +104,9 @@ def test_references_of_path_templates_are_the_general_walks(monkeypatch: Any) ->
         fast, slow = _refs_both_ways(template, monkeypatch)
         assert fast == slow, template
         assert _path_template(template) is not None
+        light = paths_module.references(template)
+        assert light is not None
+        assert [(r.kind, r.name, r.position, r.path) for r in light] == slow, template
 
 
 @settings(max_examples=300, deadline=None)
@@ -120,6 +124,9 @@ def test_references_agree_on_generated_templates(pieces: list[str]) -> None:
             assert isinstance(exc, ExpressionError)
             return
     assert fast == slow, template
+    light = paths_module.references(template)
+    if light is not None:  # what `kflow run` computes without Jinja2: the same references
+        assert [(r.kind, r.name, r.position, r.path) for r in light] == slow, template
 
 
 # --- rendering without Jinja2 (kflow.expr.paths) ---------------------------------------------
@@ -200,8 +207,10 @@ def test_a_run_of_path_templates_never_imports_jinja2(tmp_path: Any) -> None:
         "    format: \"{{ outputs.t0.value }}+1 {{ inputs.who }}\"\n"
     )  # fmt: skip
     code = (
-        "import sys\nfrom kflow import api\n"
-        f"ex = api.run_flow({str(flow)!r})\n"
+        "import sys\nfrom kflow import api\nfrom kflow.flow.validate import check_expressions\n"
+        f"flow = api.load_flow({str(flow)!r}, check_templates=True)\n"
+        "assert check_expressions(flow) == []\n"  # what `kflow run` checks first
+        "ex = api.run_flow(flow)\n"
         "t1 = [tr for tr in ex.task_runs if tr.task_id == 't1'][0]\n"
         "print(ex.state.current, t1.outputs['value'], 'jinja2' in sys.modules)\n"
     )

@@ -39,7 +39,7 @@ def _rich(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -
 
 
 def _plain(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setattr(views.time, "strftime", lambda fmt: "12:00:00")
+    monkeypatch.setattr(views, "_stamp", lambda: "12:00:00")
     with views.PlainView() as view:
         for event in _events():
             view.on_event(event)

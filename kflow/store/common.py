@@ -300,7 +300,8 @@ def record_row(
     return (
         record_id(tr.id), tr.id, tr.execution_id, organization_id, namespace, flow_id, task_id,
         tr.task_type, value, tr.iteration, tr.parent_taskrun_id, status_of(state), state,
-        dumps(tr.summary or {}), None if outputs is None else dumps(outputs), dumps(tags),
+        dumps(tr.summary) if tr.summary else "{}", None if outputs is None else dumps(outputs),
+        dumps(tags),
         expression(tr.task_id, keys), fixed_instant(tr.state.start), stamp, SYSTEM,
     )  # fmt: skip
 

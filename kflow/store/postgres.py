@@ -510,7 +510,7 @@ class PostgresStore(SQLStore):
         doc = taskrun.to_dict()
         outputs = doc.pop("outputs")  # kept once, in the run's record (get_execution joins it)
         state = taskrun.state.current.value
-        stamp = fixed_instant(now())
+        stamp = fixed_instant(taskrun.state.histories[-1][1])  # its last change
         # one item: the document and the record are committed together
         self._enqueue_all(
             [

@@ -694,7 +694,8 @@ class SQLiteStore(SQLStore):
         doc = taskrun.to_dict()
         outputs = doc.pop("outputs")  # kept once, in the run's record (get_execution joins it)
         state = taskrun.state.current.value
-        stamp = fixed_instant(now())
+        # its last change: the newest state date (no clock read, no date printed twice)
+        stamp = fixed_instant(taskrun.state.histories[-1][1])
         # one item: the document and the record are committed together, so a kill between
         # two commits cannot leave a run without its outputs
         self._enqueue_all(

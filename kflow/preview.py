@@ -101,7 +101,9 @@ def stored_files(outputs: Any, key: str | None = None) -> list[tuple[str | None,
     return found
 
 
-_UNIQUE_PREFIX = re.compile(r"[0-9A-Za-z]{22}-(.+)")
+# FriendlyId is base62 without padding: a 128-bit id is 22 characters, 21 for about one in
+# eight, fewer now and then (a fixed 22 left the prefix on one name in eight)
+_UNIQUE_PREFIX = re.compile(r"[0-9A-Za-z]{16,22}-(.+)")
 
 
 def _file_name(uri: str) -> str:

@@ -46,3 +46,21 @@ def test_forked_processes_make_different_ids() -> None:
 
 def test_id_from_is_stable() -> None:
     assert id_from("company.team") == id_from("company.team") != id_from("company.other")
+
+
+def test_stored_names_lose_their_id_prefix_whatever_its_length() -> None:
+    """FriendlyId is not padded: an id of 21 characters (one in eight) is a prefix too."""
+    from pathlib import Path
+
+    from kflow.preview import _file_name
+    from kflow.tasks.scripts.files import stored_name
+
+    for prefix in ("3SfsPq1vB7kLm2Xy9ZtR0a", "2H6L1OtoO2daETXseqivL"):  # 22 and 21
+        assert _file_name(f"kestra:///ns/f/executions/e/tasks/t/r/{prefix}-out.csv") == "out.csv"
+    lengths = set()
+    for i in range(400):  # names as scripts store them: the prefix always comes off
+        name = stored_name(Path(f"/work/dir{i}/out.csv"))
+        lengths.add(len(name.split("-", 1)[0]))
+        assert _file_name(f"kestra:///ns/f/executions/e/tasks/t/r/{name}") == "out.csv"
+    assert {21, 22} <= lengths
+    assert _file_name("kestra:///ns/f/executions/e/tasks/t/r/plain-name.csv") == "plain-name.csv"

@@ -77,8 +77,12 @@ def status_of(state: str) -> str:
 
 
 def record_id(taskrun_id: str) -> str:
-    """The stable UUID of the record of a task run."""
-    return str(uuid.uuid5(_RECORD_NS, taskrun_id))
+    """The stable UUID of the record of a task run: the UUID its id encodes (a task run id
+    is a UUID in base62; as it grows with time, so does the records' index), else one
+    derived from the id (ids from elsewhere: a name-based UUID, always the same)."""
+    from kflow.ids import as_uuid
+
+    return as_uuid(taskrun_id) or str(uuid.uuid5(_RECORD_NS, taskrun_id))
 
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")

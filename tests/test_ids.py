@@ -1,11 +1,13 @@
-"""Execution and task-run ids: base62 version-4 UUIDs, unique across threads and processes."""
+"""Execution and task-run ids: base62 time-ordered (version 7) UUIDs, unique across threads
+and processes."""
 
 from __future__ import annotations
 
 import multiprocessing
+import time
 import uuid
 
-from kflow.ids import _ALPHABET, id_from, new_id
+from kflow.ids import _ALPHABET, as_uuid, id_from, new_id
 
 
 def _as_uuid(text: str) -> uuid.UUID:
@@ -15,13 +17,29 @@ def _as_uuid(text: str) -> uuid.UUID:
     return uuid.UUID(int=number)
 
 
-def test_new_ids_are_version_4_uuids_in_base62() -> None:
+def test_new_ids_are_time_ordered_uuids_in_base62() -> None:
     ids = [new_id() for _ in range(20_000)]
     assert len(set(ids)) == len(ids)
     for text in ids[:500]:
         value = _as_uuid(text)
-        assert value.version == 4 and value.variant == uuid.RFC_4122
+        assert value.version == 7 and value.variant == uuid.RFC_4122
         assert set(text) <= set(_ALPHABET) and len(text) <= 22
+        assert abs((value.int >> 80) - time.time() * 1000) < 60_000  # Unix milliseconds
+        assert as_uuid(text) == str(value)
+    # later ids sort after earlier ones (same length: base62's alphabet is in ASCII order)
+    before = new_id()
+    time.sleep(0.002)
+    assert new_id() > before
+
+
+def test_ids_from_elsewhere_are_not_taken_for_uuids() -> None:
+    assert as_uuid("TR1") is None and as_uuid("") is None and as_uuid("a-b") is None
+    assert as_uuid("zzzzzzzzzzzzzzzzzzzzzzzz") is None  # more than 128 bits
+    from kflow.ids import _base62
+
+    v4 = uuid.UUID("0f8fad5b-d9cb-469f-a165-70867728950e")  # Kestra's ids: version 4
+    assert as_uuid(_base62(v4.int)) == str(v4)
+    assert as_uuid(_base62(v4.int & ~(0xF << 76))) is None  # no version: not a UUID
 
 
 def _ids(queue: multiprocessing.Queue[list[str]]) -> None:

@@ -125,7 +125,7 @@ def outputs(
     args: Annotated[
         Optional[list[str]],  # noqa: UP045
         typer.Argument(
-            metavar="[EXEC]",
+            metavar="EXEC",
             help="An execution id (or a prefix, or 'last'): its task runs. Without it: task-output records across runs, newest first. With --delete: record ids.",
             show_default=False,
         ),

@@ -393,6 +393,27 @@ def preview(
 
 
 @app.command()
+def download(
+    source: Annotated[
+        list[str],
+        typer.Argument(metavar="URI | EXEC TASK FILE", help="A kestra:/// URI, or an execution, a task and an output file name."),
+    ],
+    output: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--output", "-o", metavar="PATH", help="Where to write it: a file, a directory, or - for stdout (default: its name, here)."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> None:
+    """Copy a stored file out of the internal storage (streamed; never overwrites without --force).
+
+    Examples: kflow download kestra:///company/team/flow/executions/ID/tasks/t/RUN/out.csv | kflow download last rename output.tmp -o data/
+    """
+    from kflow.cli.download import download_command
+
+    _guard(download_command, source, output, force)
+
+
+@app.command()
 def plugins(
     task_type: Annotated[
         Optional[str],  # noqa: UP045 - typer reads the annotation at runtime

@@ -12,6 +12,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import BinaryIO
 
 from kflow.errors import UsageError
 
@@ -53,7 +54,7 @@ def download_command(source: list[str], output: str | None, force: bool) -> None
     sys.stderr.write(f"{uri} -> {target} ({size:,} bytes)\n")
 
 
-def _write(src: object, target: Path) -> int:
+def _write(src: BinaryIO, target: Path) -> int:
     """Copy into a temporary file beside ``target``, then rename it into place."""
     parent = target.parent if str(target.parent) else Path(".")
     try:
@@ -63,7 +64,7 @@ def _write(src: object, target: Path) -> int:
                          hint="choose another directory with -o") from None  # fmt: skip
     try:
         with os.fdopen(fd, "wb") as out:
-            shutil.copyfileobj(src, out, _CHUNK)  # type: ignore[arg-type]
+            shutil.copyfileobj(src, out, _CHUNK)
             size = out.tell()
         os.replace(tmp, target)
     except BaseException:

@@ -60,7 +60,9 @@ class Services:
         self._error_logs = error_logs
         self._on_secret = on_secret
 
-    def _check(self, uri: str) -> None:
+    def check_file(self, uri: str) -> None:
+        """Refuse a ``kestra:///`` URI outside this execution's files (StorageError), as
+        Kestra bounds ``read()`` and the storage tasks."""
         path = uri_path(uri)
         if not any(path.startswith(p + "/") for p in self.allowed_prefixes):
             raise StorageError(
@@ -72,19 +74,19 @@ class Services:
             # a namespace file
             uri = to_uri(f"/{self.namespace.replace('.', '/')}/_files/{uri.lstrip('/')}")
         else:
-            self._check(uri)
+            self.check_file(uri)
         with self.storage.open(uri) as fh:
             data: bytes = fh.read()
             return data
 
     def file_size(self, uri: str) -> int:
-        self._check(uri)
+        self.check_file(uri)
         size: int = self.storage.size(uri)
         return size
 
     def file_exists(self, uri: str) -> bool:
         try:
-            self._check(uri)
+            self.check_file(uri)
         except StorageError:
             return False
         exists: bool = self.storage.exists(uri)

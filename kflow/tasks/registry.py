@@ -42,6 +42,13 @@ BUILTINS: dict[str, str] = {
     "io.kestra.plugin.scripts.shell.Script": "kflow.tasks.scripts.shell_script:ShellScript",
     "io.kestra.plugin.scripts.python.Script": "kflow.tasks.scripts.python_script:PythonScript",
     "io.kestra.plugin.scripts.python.Commands": "kflow.tasks.scripts.python_commands:PythonCommands",
+    "io.kestra.plugin.core.storage.Write": "kflow.tasks.storage.write:Write",
+    "io.kestra.plugin.core.storage.Size": "kflow.tasks.storage.size:Size",
+    "io.kestra.plugin.core.storage.Delete": "kflow.tasks.storage.delete:Delete",
+    "io.kestra.plugin.core.storage.Concat": "kflow.tasks.storage.concat:Concat",
+    "io.kestra.plugin.core.storage.Reverse": "kflow.tasks.storage.reverse:Reverse",
+    "io.kestra.plugin.core.storage.Split": "kflow.tasks.storage.split:Split",
+    "io.kestra.plugin.core.storage.PurgeCurrentExecutionFiles": "kflow.tasks.storage.purge_current_execution_files:PurgeCurrentExecutionFiles",
 }
 
 # Kestra's legacy names (``@Plugin(aliases=...)``), mapped to the current type name.
@@ -62,6 +69,15 @@ ALIASES: dict[str, str] = {
     "io.kestra.core.tasks.flows.Switch": "io.kestra.plugin.core.flow.Switch",
     "io.kestra.plugin.fs.http.Request": "io.kestra.plugin.core.http.Request",
     "io.kestra.plugin.fs.http.Download": "io.kestra.plugin.core.http.Download",
+    "io.kestra.core.tasks.storages.Write": "io.kestra.plugin.core.storage.Write",
+    "io.kestra.core.tasks.storages.Size": "io.kestra.plugin.core.storage.Size",
+    "io.kestra.core.tasks.storages.Delete": "io.kestra.plugin.core.storage.Delete",
+    "io.kestra.core.tasks.storages.Concat": "io.kestra.plugin.core.storage.Concat",
+    "io.kestra.core.tasks.storages.Reverse": "io.kestra.plugin.core.storage.Reverse",
+    "io.kestra.core.tasks.storages.Split": "io.kestra.plugin.core.storage.Split",
+    "io.kestra.core.tasks.storages.PurgeCurrentExecutionFiles": "io.kestra.plugin.core.storage.PurgeCurrentExecutionFiles",
+    "io.kestra.core.tasks.storages.PurgeExecution": "io.kestra.plugin.core.storage.PurgeCurrentExecutionFiles",
+    "io.kestra.plugin.core.storage.PurgeExecution": "io.kestra.plugin.core.storage.PurgeCurrentExecutionFiles",
 }
 
 # Types Kestra has that kflow knowingly refuses, with the reason given to the user.

@@ -1,0 +1,1 @@
+"""Kestra's core storage task types (``io.kestra.plugin.core.storage.*``), one module each."""

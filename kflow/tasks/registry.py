@@ -49,6 +49,8 @@ BUILTINS: dict[str, str] = {
     "io.kestra.plugin.core.storage.Reverse": "kflow.tasks.storage.reverse:Reverse",
     "io.kestra.plugin.core.storage.Split": "kflow.tasks.storage.split:Split",
     "io.kestra.plugin.core.storage.PurgeCurrentExecutionFiles": "kflow.tasks.storage.purge_current_execution_files:PurgeCurrentExecutionFiles",
+    "io.kestra.plugin.core.storage.FilterItems": "kflow.tasks.storage.filter_items:FilterItems",
+    "io.kestra.plugin.core.storage.DeduplicateItems": "kflow.tasks.storage.deduplicate_items:DeduplicateItems",
 }
 
 # Kestra's legacy names (``@Plugin(aliases=...)``), mapped to the current type name.
@@ -78,6 +80,8 @@ ALIASES: dict[str, str] = {
     "io.kestra.core.tasks.storages.PurgeCurrentExecutionFiles": "io.kestra.plugin.core.storage.PurgeCurrentExecutionFiles",
     "io.kestra.core.tasks.storages.PurgeExecution": "io.kestra.plugin.core.storage.PurgeCurrentExecutionFiles",
     "io.kestra.plugin.core.storage.PurgeExecution": "io.kestra.plugin.core.storage.PurgeCurrentExecutionFiles",
+    "io.kestra.core.tasks.storages.FilterItems": "io.kestra.plugin.core.storage.FilterItems",
+    "io.kestra.core.tasks.storages.DeduplicateItems": "io.kestra.plugin.core.storage.DeduplicateItems",
 }
 
 # Types Kestra has that kflow knowingly refuses, with the reason given to the user.

@@ -156,3 +156,66 @@ def test_concat_invalid_files_type(run_yaml):
     ex = run_yaml(HEAD + "  - {id: c, type: io.kestra.plugin.core.storage.Concat, files: {a: 1}}\n")
     assert states(ex)["c"] == "FAILED"
     assert "Invalid `files` properties with type" in by_task(ex, "c")[0].error
+
+
+WRITE_ITEMS = """
+  - id: w
+    type: io.kestra.plugin.core.storage.Write
+    extension: .ion
+    content: |
+      {id:1,value:3,name:"a"}
+      {id:2,value:null,name:"b"}
+      {id:1,value:7,name:"c"}
+      {id:3,value:5,name:"d"}
+"""
+
+
+def test_filter_items_include_exclude_and_null_behaviour(run_yaml, kflow_home):
+    ex = run_yaml(HEAD + WRITE_ITEMS + """  - id: big
+    type: io.kestra.core.tasks.storages.FilterItems
+    from: "{{ outputs.w.uri }}"
+    filterCondition: "{{ value > 4 }}"
+    errorOrNullBehavior: EXCLUDE
+  - id: not_null
+    type: io.kestra.plugin.core.storage.FilterItems
+    from: "{{ outputs.w.uri }}"
+    filterCondition: "{{ value == null }}"
+    filterType: EXCLUDE
+  - id: lenient
+    type: io.kestra.plugin.core.storage.FilterItems
+    from: "{{ outputs.w.uri }}"
+    filterCondition: "{{ nope.x }}"
+    errorOrNullBehavior: INCLUDE
+  - id: strict
+    type: io.kestra.plugin.core.storage.FilterItems
+    from: "{{ outputs.w.uri }}"
+    filterCondition: "{{ nope.x }}"
+    allowFailure: true
+""")
+    big = out(ex, "big")
+    assert big["processedItemsTotal"] == 4 and big["droppedItemsTotal"] == 2
+    assert read(kflow_home, big["uri"]) == b'{id:1,value:7,name:"c"}\n{id:3,value:5,name:"d"}\n'
+    assert big["uri"].startswith(prefix(ex, "big")) and big["uri"].endswith(".ion")
+    kept = read(kflow_home, out(ex, "not_null")["uri"]).decode().splitlines()
+    assert [line.split("name:")[1] for line in kept] == ['"a"}', '"c"}', '"d"}']
+    # a null value prints as nothing (falsy); an expression that fails follows
+    # errorOrNullBehavior: INCLUDE keeps every item, FAIL (the default) fails the task
+    assert out(ex, "lenient")["droppedItemsTotal"] == 0
+    (strict,) = by_task(ex, "strict")
+    assert strict.state.current.value == "WARNING"
+    assert strict.error == "Unable to find `nope` used in the expression `{{ nope.x }}` at line 1"
+
+
+def test_deduplicate_items_keeps_the_last_of_each_key(run_yaml, kflow_home):
+    ex = run_yaml(HEAD + WRITE_ITEMS + """  - id: dedup
+    type: io.kestra.plugin.core.storage.DeduplicateItems
+    from: "{{ outputs.w.uri }}"
+    expr: "{{ id }}"
+""")
+    assert ex.state.current.value == "SUCCESS", ex.task_runs
+    o = out(ex, "dedup")
+    assert (o["numKeys"], o["processedItemsTotal"], o["droppedItemsTotal"]) == (3, 4, 1)
+    # the last item of key 1 survives, in the place it had; the order of survivors is kept
+    assert read(kflow_home, o["uri"]) == (
+        b'{id:2,value:null,name:"b"}\n{id:1,value:7,name:"c"}\n{id:3,value:5,name:"d"}\n'
+    )

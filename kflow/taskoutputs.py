@@ -23,7 +23,6 @@ records, the CLI and ``kflow serve`` show them.
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -52,7 +51,7 @@ SYSTEM = "system"  # updated_by for changes made by the engine
 
 # records ids: a UUID derived from the task run id, so the same run always has the same
 # record id (a re-save, a migration, two stores) without a lookup
-_RECORD_NS = uuid.UUID("5d1f4f2e-3b1c-4b7e-9a55-6b6b0c1f0a11")
+_RECORD_NS = "5d1f4f2e-3b1c-4b7e-9a55-6b6b0c1f0a11"  # uuid is imported only when used
 
 
 def fixed_instant(moment: datetime) -> str:
@@ -82,7 +81,12 @@ def record_id(taskrun_id: str) -> str:
     derived from the id (ids from elsewhere: a name-based UUID, always the same)."""
     from kflow.ids import as_uuid
 
-    return as_uuid(taskrun_id) or str(uuid.uuid5(_RECORD_NS, taskrun_id))
+    found = as_uuid(taskrun_id)
+    if found is not None:
+        return found
+    import uuid
+
+    return str(uuid.uuid5(uuid.UUID(_RECORD_NS), taskrun_id))
 
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")

@@ -42,7 +42,9 @@ class Concat(Task):
             if not isinstance(value, list):
                 raise TaskError(f"Invalid `files` properties: {text!r} is not a JSON array of URIs")
             return [str(item) for item in value]
-        raise TaskError(f"Invalid `files` properties with type '{_java_type(files)}'")
+        from kflow.expr.values import java_class_name  # the class Kestra's message names
+
+        raise TaskError(f"Invalid `files` properties with type 'class {java_class_name(files)}'")
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         uris = [check_uri(ctx, uri, "files") for uri in self._files(ctx)]
@@ -56,15 +58,3 @@ class Concat(Task):
                 if sep is not None:
                     out.write(sep)
         return {"uri": ctx.put_file(path)}
-
-
-def _java_type(value: Any) -> str:
-    if isinstance(value, dict):
-        return "class java.util.LinkedHashMap"
-    if isinstance(value, bool):
-        return "class java.lang.Boolean"
-    if isinstance(value, int):
-        return "class java.lang.Integer"
-    if isinstance(value, float):
-        return "class java.lang.Double"
-    return type(value).__name__

@@ -116,6 +116,9 @@ def run_flow(
 
     if not isinstance(flow, Flow):
         flow = load_flow(flow)
+    from kflow.flow.validate import refuse_missing_extras
+
+    refuse_missing_extras(flow)  # a missing optional package: refused before any task runs
     owned = home is None
     h = home or open_home()
     try:

@@ -184,8 +184,9 @@ def run_command(
             hint="give the directory that holds the subflows' YAML files",
         )
     flow = load_flow(flow_path)
-    from kflow.flow.validate import check_expressions
+    from kflow.flow.validate import check_expressions, refuse_missing_extras
 
+    refuse_missing_extras(flow)  # before its warning is printed: run refuses, validate warns
     # unknown filters/functions refused, undeclared inputs.X warned about: before any task
     expression_notices = check_expressions(flow)
     if flow.warnings:  # before the run starts; never changes the exit code

@@ -740,6 +740,15 @@ def to_date(
 
     if isinstance(value, java_time.JavaDateTime):
         return value
+    from kflow.java import isotime
+
+    if isinstance(value, isotime.Instant):  # fromIon() values
+        seconds, nano = divmod(value.nanos, 1_000_000_000)
+        return java_time.from_epoch_second(seconds, zone, nano)
+    if isinstance(value, isotime.LocalDate):
+        value = _dt.date(value.year, value.month, value.day)
+    elif isinstance(value, isotime.LocalDateTime | isotime.OffsetDateTime):
+        value = value.json()
     if isinstance(value, _dt.datetime):
         if value.tzinfo is None:
             return java_time.from_local(value, value.microsecond * 1000, zone)

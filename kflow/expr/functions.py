@@ -165,6 +165,40 @@ def _from_json(value: Any, name: str) -> Any:
         raise ExpressionError(f"Invalid json: {e.message}") from None
 
 
+@_function("fromIon")
+def from_ion(ion: Any = inspect.Parameter.empty, allRows: Any = False) -> Any:  # noqa: N803
+    """Parse Ion text (``read()`` of a stored Ion file): the first value, or every value as
+    a list with ``allRows=true``; null gives null. Values are Java's, as Kestra's FileSerde
+    reads them (:mod:`kflow.expr.ionvalues`)."""
+    if ion is inspect.Parameter.empty:
+        raise ExpressionError("The 'fromIon' function expects an argument 'ion'.")
+    if ion is None:
+        return None
+    if isinstance(ion, bytes | bytearray):
+        ion = bytes(ion).decode("utf-8", errors="replace")
+    if not isinstance(ion, str):
+        raise ExpressionError(
+            "The 'fromIon' function expects an argument 'ion' with type string or byte[]."
+        )
+    if allRows is not None and not isinstance(allRows, bool):
+        raise ExpressionError(
+            f"class {java_class_name(allRows)} cannot be cast to class java.lang.Boolean"
+        )
+    import io
+
+    from kflow import ion as ion_text
+    from kflow.expr.ionvalues import to_expression
+
+    try:
+        rows = ion_text.read_rows(io.StringIO(ion), limit=None if allRows else 1)
+        values = [to_expression(v) for v in rows]
+    except (ion_text.IonError, ValueError) as e:
+        raise ExpressionError(f"Invalid ion: {e}") from None
+    if allRows:
+        return values
+    return values[0] if values else None
+
+
 @functools.cache
 def _yaml_loader() -> type[_yaml.SafeLoader]:
     """The loader class, built on the first ``yaml()`` call (PyYAML is not imported before)."""

@@ -41,6 +41,7 @@ Everything here is pure (no Jinja2 import) so that filters can use it too.
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import struct
@@ -229,6 +230,13 @@ def java_class_name(v: Any) -> str | None:
         return "java.util.LinkedHashMap$Entry"
     if isinstance(v, set | frozenset):
         return "java.util.HashSet"
+    if isinstance(v, bytes | bytearray):
+        return "[B"
+    java_class = getattr(v, "java_class", None)  # kflow.java.isotime.OffsetDateTime
+    if isinstance(java_class, str):
+        return java_class
+    if type(v).__module__ == "kflow.java.isotime":  # Instant, LocalDate, LocalDateTime...
+        return "java.time." + type(v).__name__
     return type(v).__name__
 
 
@@ -324,6 +332,8 @@ def _json_parts(v: Any, out: list[str]) -> None:
         out.append("}")
     elif isinstance(v, Entry):
         _json_parts({v.key: v.value}, out)
+    elif isinstance(v, bytes | bytearray):
+        out.append('"' + base64.b64encode(bytes(v)).decode("ascii") + '"')  # Jackson: base64
     elif isinstance(v, date | time):
         # Kestra's mapper writes java.time values as ISO strings
         out.append(json.dumps(v.isoformat()))
@@ -340,7 +350,9 @@ def _json_parts(v: Any, out: list[str]) -> None:
             _json_parts(x, out)
         out.append("]")
     else:
-        out.append(json.dumps(str(v), ensure_ascii=False))
+        # java.time values (kflow.java.isotime) know Jackson's form; others print toString
+        text = v.json() if callable(getattr(v, "json", None)) else str(v)
+        out.append(json.dumps(text, ensure_ascii=False))
 
 
 def to_json(v: Any) -> str:

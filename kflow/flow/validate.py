@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import gc
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -60,6 +61,42 @@ _EXTEND_HINT = (
     "'extend' is blueprint catalog metadata (title, description, tags), not a flow property; "
     "Kestra refuses it too: remove the 'extend:' block"
 )
+
+
+# The code of the notice for a task type whose optional package is missing: ``validate``
+# only warns (a CI check of a valid flow must not depend on optional packages); ``run``
+# turns these notices into one error before any task runs (:func:`refuse_missing_extras`).
+MISSING_EXTRA = "missing-extra"
+
+
+@functools.cache
+def _importable(module: str) -> bool:
+    """Whether ``module`` can be imported, without importing it (find_spec is cheap)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def refuse_missing_extras(flow: Flow) -> None:
+    """Raise one ``FlowValidationError`` naming every task whose optional package is
+    missing, with the ``pip install`` line: ``kflow run`` calls it before any task runs."""
+    missing = [w for w in flow.warnings if w.code == MISSING_EXTRA]
+    if not missing:
+        return
+    problems = [
+        KflowError(w.message.split(": `kflow run`")[0], path=w.path, line=w.line,
+                   column=w.column, hint=w.hint)
+        for w in missing
+    ]  # fmt: skip
+    first = problems[0]
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    raise FlowValidationError(
+        first.message + more, problems=problems, path=first.path, line=first.line,
+        column=first.column, hint=first.hint,
+    )  # fmt: skip
 
 
 class _Collector:
@@ -820,6 +857,16 @@ def _task(raw: Any, parent: Any, col: _Collector, seen: dict[str, Location]) -> 
         col.add(f"{label} {message}", raw, "type", hint=hint)
         return None
 
+    for module, extra in cls.requires:
+        if not _importable(module):
+            col.warn(
+                f"{label} ({cls.type}) needs the optional package '{module}', "
+                "which is not installed: `kflow run` refuses this flow until it is",
+                raw,
+                "type",
+                hint=f"pip install 'kflow[{extra}]'",
+                code=MISSING_EXTRA,
+            )
     for key, reason in IGNORED_TASK_PROPERTIES.items():
         if raw.get(key) not in (None, False):  # as written: not once per pluginDefaults
             col.warn(f"{label}: '{key}' is ignored: {reason}", raw, key)

@@ -14,7 +14,7 @@ times, offsets, ``Instant.toString``) and the calendar helpers are written here 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from kflow.java.duration import NANOS
@@ -143,6 +143,51 @@ class LocalTime:
 
     def json(self) -> str:  # Jackson: ISO_LOCAL_TIME, seconds always, fraction trimmed
         return iso_local_time(*self._parts())
+
+
+@dataclass(frozen=True, order=True)
+class LocalDateTime:
+    """A ``java.time.LocalDateTime``; ``str()`` is its ``toString``, ``json()`` Jackson's."""
+
+    date: LocalDate
+    time: LocalTime
+
+    def __str__(self) -> str:
+        return f"{self.date}T{self.time}"
+
+    def json(self) -> str:
+        return f"{self.date}T{self.time.json()}"
+
+
+@dataclass(frozen=True, order=True)
+class OffsetDateTime:
+    """A ``ZonedDateTime`` whose zone is a fixed offset (what Kestra reads from an Ion
+    timestamp with an offset): ``toString`` is the local date-time plus the offset id;
+    Jackson writes ``ISO_OFFSET_DATE_TIME`` (seconds always)."""
+
+    local: LocalDateTime
+    offset_seconds: int
+    java_class: str = field(default="java.time.ZonedDateTime", compare=False)
+
+    def __str__(self) -> str:
+        return f"{self.local}{offset_id(self.offset_seconds)}"
+
+    def json(self) -> str:
+        return f"{self.local.json()}{offset_id(self.offset_seconds)}"
+
+
+@dataclass(frozen=True, order=True)
+class OffsetTime:
+    """A ``java.time.OffsetTime``."""
+
+    time: LocalTime
+    offset_seconds: int
+
+    def __str__(self) -> str:
+        return f"{self.time}{offset_id(self.offset_seconds)}"
+
+    def json(self) -> str:
+        return f"{self.time.json()}{offset_id(self.offset_seconds)}"
 
 
 class _StrictFail(Exception):

@@ -236,6 +236,11 @@ class Task:
     # True when the flow decides the output names (no load-time check of ``outputs.t.x``).
     dynamic_outputs: ClassVar[bool] = False
     flowable: ClassVar[bool] = False
+    # Optional packages the type needs, as (import name, kflow extra) pairs, e.g.
+    # ``(("fastavro", "avro"),)``. ``run`` refuses a flow using the type before any task runs
+    # when one is missing (naming the ``pip install`` line); ``validate`` only warns, so a CI
+    # check of a valid flow never depends on optional packages.
+    requires: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def __init__(self, spec: TaskSpec) -> None:
         self.spec = spec

@@ -28,7 +28,9 @@ import math
 import os
 import re
 import secrets
+import shutil
 import struct
+import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
@@ -230,6 +232,7 @@ class DuckDbQuery(Task):
         extensions = self._string_list(ctx, "communityExtensions")
 
         outputs: dict[str, Any] = {"row": None}
+        cleanup: list[Path] = []
         try:
             con = duckdb.connect(db.target)
         except duckdb.Error as exc:
@@ -237,6 +240,7 @@ class DuckDbQuery(Task):
         try:
             with _Interrupter(ctx.cancelled, con):
                 _setup_session(ctx, con, db.sql_dir, extensions)
+                sql, after_sql = _read_ion_fallback(con, db.sql_dir, sql, after_sql, cleanup)
                 if zone is None:
                     zone = _session_zone(con)
                 if after_sql:
@@ -258,6 +262,8 @@ class DuckDbQuery(Task):
             raise TaskError(f"DuckDB failed: {exc}") from exc
         finally:
             con.close()
+            for path in cleanup:
+                shutil.rmtree(path, ignore_errors=True)
 
         tags = {
             "fetch": str(fetch_type in ("FETCH", "FETCH_ONE")).lower(),
@@ -388,6 +394,31 @@ def _create_output_files(directory: Path, names: list[str]) -> dict[str, Path]:
             )
         files[name] = _create_file(directory, f"{name}_", ".tmp")
     return files
+
+
+def _read_ion_fallback(
+    con: Any, sql_dir: Path, sql: str, after_sql: str | None, cleanup: list[Path]
+) -> tuple[str, str | None]:
+    """``sql`` and ``afterSQL`` with ``read_ion(...)`` rewritten when the session has no
+    ``read_ion`` (the ``ion`` community extension could not be loaded): see
+    :mod:`kflow.tasks.jdbc.read_ion`."""
+    from kflow.tasks.jdbc import read_ion
+
+    if not (read_ion.mentions(sql) or read_ion.mentions(after_sql)):
+        return sql, after_sql
+    row = con.execute(
+        "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'read_ion'"
+    ).fetchone()
+    if row and row[0]:
+        return sql, after_sql
+    temp = Path(tempfile.mkdtemp(prefix="kflow-read-ion-"))
+    cleanup.append(temp)
+    new_sql = read_ion.rewrite(sql, sql_dir, temp)
+    new_after = after_sql
+    if after_sql:
+        (temp / "after").mkdir()
+        new_after = read_ion.rewrite(after_sql, sql_dir, temp / "after")
+    return new_sql, new_after
 
 
 def _setup_session(ctx: RunContext, con: Any, sql_dir: Path, extensions: list[str]) -> None:

@@ -51,6 +51,11 @@ BUILTINS: dict[str, str] = {
     "io.kestra.plugin.core.storage.PurgeCurrentExecutionFiles": "kflow.tasks.storage.purge_current_execution_files:PurgeCurrentExecutionFiles",
     "io.kestra.plugin.core.storage.FilterItems": "kflow.tasks.storage.filter_items:FilterItems",
     "io.kestra.plugin.core.storage.DeduplicateItems": "kflow.tasks.storage.deduplicate_items:DeduplicateItems",
+    "io.kestra.plugin.core.storage.LocalFiles": "kflow.tasks.storage.local_files:LocalFiles",
+    "io.kestra.plugin.compress.ArchiveCompress": "kflow.tasks.compress.archive_compress:ArchiveCompress",
+    "io.kestra.plugin.compress.ArchiveDecompress": "kflow.tasks.compress.archive_decompress:ArchiveDecompress",
+    "io.kestra.plugin.compress.FileCompress": "kflow.tasks.compress.file_compress:FileCompress",
+    "io.kestra.plugin.compress.FileDecompress": "kflow.tasks.compress.file_decompress:FileDecompress",
 }
 
 # Kestra's legacy names (``@Plugin(aliases=...)``), mapped to the current type name.
@@ -82,6 +87,7 @@ ALIASES: dict[str, str] = {
     "io.kestra.plugin.core.storage.PurgeExecution": "io.kestra.plugin.core.storage.PurgeCurrentExecutionFiles",
     "io.kestra.core.tasks.storages.FilterItems": "io.kestra.plugin.core.storage.FilterItems",
     "io.kestra.core.tasks.storages.DeduplicateItems": "io.kestra.plugin.core.storage.DeduplicateItems",
+    "io.kestra.core.tasks.storages.LocalFiles": "io.kestra.plugin.core.storage.LocalFiles",
 }
 
 # Types Kestra has that kflow knowingly refuses, with the reason given to the user.

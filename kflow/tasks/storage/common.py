@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 from kflow.errors import TaskError
 from kflow.storage.base import uri_path
@@ -53,13 +55,17 @@ def temp_file(ctx: RunContext, extension: str | None) -> Path:
     return path
 
 
-def read_lines(ctx: RunContext, uri: str, charset: str = "utf-8") -> list[str]:
-    """The lines of a stored file as Java's ``BufferedReader.readLine`` gives them."""
+def iter_lines(ctx: RunContext, uri: str, charset: str = "utf-8") -> Iterator[str]:
+    r"""The lines of a stored file as Java's ``BufferedReader.readLine`` gives them (``\n``,
+    ``\r\n`` or ``\r`` end a line; a last line without one counts), read in blocks so that
+    memory holds one line at a time, never the whole file."""
     with ctx.open_file(uri) as fh:
-        text = fh.read().decode(charset)
-    if text == "":
-        return []
-    lines = re.split(r"\r\n|\r|\n", text)
-    if lines and lines[-1] == "":
-        lines.pop()
-    return lines
+        text = io.TextIOWrapper(cast(IO[bytes], fh), encoding=charset, newline=None)
+        try:
+            for line in text:
+                yield line[:-1] if line.endswith("\n") else line
+        except UnicodeDecodeError as exc:
+            raise TaskError(f"cannot read {uri} as {charset}: {exc}",
+                            hint="give the file's real `charset`") from exc  # fmt: skip
+        finally:
+            text.detach()

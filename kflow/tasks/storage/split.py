@@ -1,16 +1,23 @@
 """``io.kestra.plugin.core.storage.Split``: a stored file split by rows, bytes or partitions
-(the algorithm of ForEachItem's batches, ``StorageService.split``)."""
+(the algorithm of ForEachItem's batches, ``StorageService.split``).
+
+Streamed: lines are read in blocks and written as they come, so memory holds a line, not
+the file."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from kflow.errors import TaskError
 from kflow.tasks.base import Output, Prop, RunContext, Task
-from kflow.tasks.storage.common import check_uri, extension_of, read_lines, temp_file
+from kflow.tasks.storage.common import check_uri, extension_of, iter_lines, temp_file
 
+_BUFFER = 1 << 16
+# Files written at once when splitting into partitions (one pass over the input per group).
+_MAX_OPEN = 64
 _UNITS = {"": 1, "B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
 
 
@@ -54,36 +61,74 @@ class Split(Task):
         size_text = self.rendered(ctx, "bytes")
         partitions = self._int(ctx, "partitions")
         rows = self._int(ctx, "rows")
-        lines = read_lines(ctx, uri)
-        chunks: list[bytearray] = []
+        tail = separator.encode("utf-8")
         if size_text is not None:
             limit = parse_bytes(str(size_text))
-            total = 0
-            for line in lines:
-                if not chunks or total >= limit:
-                    chunks.append(bytearray())
-                    total = 0
-                data = (line + separator).encode("utf-8")
-                chunks[-1] += data
-                total += len(data)
-        elif partitions is not None:
-            chunks = [bytearray() for _ in range(partitions)]
-            for i, line in enumerate(lines):
-                chunks[i % partitions] += (line + separator).encode("utf-8")
-        elif rows is not None:
-            count = 0
-            for line in lines:
-                if not chunks or count >= rows:
-                    chunks.append(bytearray())
-                    count = 0
-                chunks[-1] += (line + separator).encode("utf-8")
+            return {"uris": self._sequential(ctx, uri, ext, tail, lambda n, size: size >= limit)}
+        if partitions is not None:
+            return {"uris": self._partitions(ctx, uri, ext, tail, partitions)}
+        if rows is not None:
+            return {"uris": self._sequential(ctx, uri, ext, tail, lambda n, size: n >= rows)}
+        raise TaskError("Invalid configuration with no size, count, nor rows")
+
+    def _sequential(
+        self,
+        ctx: RunContext,
+        uri: str,
+        ext: str,
+        tail: bytes,
+        full: Callable[[int, int], bool],
+    ) -> list[str]:
+        """Consecutive lines per file; a new file starts when ``full(lines, bytes)``
+        says the current one is. One file open at a time, each stored once written."""
+        uris: list[str] = []
+        out: BinaryIO | None = None
+        path: Path | None = None
+        count = size = 0
+        try:
+            for line in iter_lines(ctx, uri):
+                data = line.encode("utf-8") + tail
+                if out is None or full(count, size):
+                    if out is not None and path is not None:
+                        out.close()
+                        uris.append(_store(ctx, path))
+                    path = temp_file(ctx, ext)
+                    out = open(path, "wb", buffering=_BUFFER)
+                    count = size = 0
+                out.write(data)
                 count += 1
-        else:
-            raise TaskError("Invalid configuration with no size, count, nor rows")
+                size += len(data)
+        finally:
+            if out is not None:
+                out.close()
+        if path is not None:
+            uris.append(_store(ctx, path))
+        return uris
+
+    def _partitions(
+        self, ctx: RunContext, uri: str, ext: str, tail: bytes, partitions: int
+    ) -> list[str]:
+        """Lines dealt round-robin to ``partitions`` files; with many partitions, one pass
+        over the file per group of files, so that few files are open at once."""
         paths: list[Path] = []
-        for chunk in chunks:
-            if chunk:  # empty files are dropped
-                path = temp_file(ctx, ext)
-                path.write_bytes(bytes(chunk))
-                paths.append(path)
-        return {"uris": [ctx.put_file(path) for path in paths]}
+        for first in range(0, partitions, _MAX_OPEN):
+            group = range(first, min(first + _MAX_OPEN, partitions))
+            group_paths = [temp_file(ctx, ext) for _ in group]
+            outs = [open(p, "wb", buffering=_BUFFER) for p in group_paths]
+            try:
+                for i, line in enumerate(iter_lines(ctx, uri)):
+                    slot = i % partitions - first
+                    if 0 <= slot < len(outs):
+                        outs[slot].write(line.encode("utf-8") + tail)
+            finally:
+                for out in outs:
+                    out.close()
+            paths.extend(group_paths)
+        # empty files are dropped
+        return [_store(ctx, path) for path in paths if path.stat().st_size > 0]
+
+
+def _store(ctx: RunContext, path: Path) -> str:
+    uri = ctx.put_file(path)
+    path.unlink()  # the stored copy is enough; frees the disk as the split goes
+    return uri

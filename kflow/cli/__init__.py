@@ -175,16 +175,22 @@ def outputs(
         typer.Option("--delete-execution", metavar="EXEC", help="Soft-delete every record of this execution."),
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    preview: Annotated[
+        bool, typer.Option("--preview", help="With EXEC: the first rows or lines of each output file.")
+    ] = False,
 ) -> None:
     """Show an execution's task runs and outputs, or list task-output records across runs.
 
     Each row carries the expression that reaches the value; kflow eval --exec EXEC takes it as printed.
 
-    Examples: kflow outputs last --task produce_output | kflow outputs --task fetch --since 2h --limit 20 | kflow outputs --jsonl > records.jsonl
+    Examples: kflow outputs last --task produce_output | kflow outputs last --preview | kflow outputs --task fetch --since 2h --limit 20 | kflow outputs --jsonl > records.jsonl
     """
     from kflow.cli.records import Listing, delete_command, list_command
 
     items = list(args or [])
+    if preview and (not items or as_json or delete or delete_execution is not None):
+        _usage("--preview shows the output files of one execution on the terminal",
+               "kflow outputs EXEC --preview (without --json; --json prints their URIs)")  # fmt: skip
     listing = Listing(flow, namespace, task, status, list(tag or []), since, until, limit,
                       after, include_deleted)  # fmt: skip
     if delete or delete_execution is not None:
@@ -212,7 +218,7 @@ def outputs(
                    "drop EXEC to list records: kflow outputs --task ID --since 2h")  # fmt: skip
         from kflow.cli.inspect import outputs_command
 
-        _guard(outputs_command, items[0], task, as_json)
+        _guard(outputs_command, items[0], task, as_json, preview)
         return
     _guard(list_command, listing, as_json, as_jsonl)
 
@@ -369,7 +375,22 @@ def preview(
             show_default=False,
         ),
     ],
-    rows: Annotated[int, typer.Option("--rows", metavar="N", help="How many rows or lines.")] = 100,
+    rows: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--rows", metavar="N", help="How many rows or lines (default 100; --to: all).", show_default=False),
+    ] = None,
+    offset: Annotated[
+        int, typer.Option("--offset", metavar="K", help="Skip the first K rows or lines.")
+    ] = 0,
+    all_rows: Annotated[bool, typer.Option("--all", help="Every row, however many.")] = False,
+    encoding: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--encoding", metavar="E", help="The text encoding (default: detected)."),
+    ] = None,
+    to: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--to", metavar="jsonl|csv|json", help="Export to stdout in this format: every row from --offset, or --rows N of them."),
+    ] = None,
     fmt: Annotated[
         str,
         typer.Option(
@@ -379,17 +400,19 @@ def preview(
         ),
     ] = "auto",
 ) -> None:
-    """Show the head of a file: a table for CSV, JSON lines and Ion, else text.
+    """Show a file, a page at a time: a table for CSV, TSV, JSON lines, Ion, a JSON array of objects, Parquet, Avro and Excel; text otherwise.
 
-    The file is a stored kestra:/// URI, a local file, or a task's output file named by EXEC TASK FILE.
+    The file is a stored kestra:/// URI, a local file, or a task's output file named by EXEC TASK FILE. It shows 100 rows (--rows N, --offset K, --all), reading only those, and says under them which rows it showed and whether more remain. Code and config files are highlighted and Markdown is rendered on a terminal; a binary file gets one line (its size and type). The encoding is detected (--encoding to force one).
 
-    In a pipe, CSV prints as its own lines and Ion/JSON lines as one JSON object per row.
+    In a pipe, CSV and text print as their own lines and other rows as one JSON object each; the footer goes to stderr, and only when rows were left out. --to jsonl|csv|json exports every row from --offset K (or --rows N of them), streamed, for other tools.
 
-    Examples: kflow preview last rename output.tmp | kflow preview ./data.csv | kflow preview kestra:///company/team/flow/executions/ID/tasks/t/RUN/out.csv
+    Parquet, Avro and Excel need pyarrow, fastavro, python-calamine or openpyxl: pip install 'kflow\\[parquet]' (or kflow\\[avro], kflow\\[excel]).
+
+    Examples: kflow preview last rename output.tmp | kflow preview ./data.csv --offset 100 | kflow preview data.parquet --to jsonl | jq .id
     """
-    from kflow.cli.inspect import preview_command
+    from kflow.cli.preview import preview_command
 
-    _guard(preview_command, source, rows, fmt)
+    _guard(preview_command, source, rows, fmt, offset, all_rows, encoding, to)
 
 
 @app.command()

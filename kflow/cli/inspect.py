@@ -1,5 +1,5 @@
-"""Commands that read what runs left behind: outputs, eval, logs, executions, preview;
-and ``validate`` / ``plugins``."""
+"""Commands that read what runs left behind: outputs, eval, logs, executions; and
+``validate`` / ``plugins`` (``kflow preview`` is :mod:`kflow.cli.preview`)."""
 
 from __future__ import annotations
 
@@ -29,9 +29,12 @@ def _require_task(ex: Any, task: str | None) -> None:
         )
 
 
-def outputs_command(execution_id: str, task: str | None, as_json: bool) -> None:
+def outputs_command(
+    execution_id: str, task: str | None, as_json: bool, preview: bool = False
+) -> None:
     """The task runs of an execution: each failed run's error (and the ERROR lines that say
-    why), the outputs, the inputs, labels and metrics; ``--task`` prints values whole."""
+    why), the outputs, the inputs, labels and metrics; ``--task`` prints values whole;
+    ``preview`` shows the first rows or lines of each output file."""
     from kflow.api import open_home
     from kflow.cli import views
     from kflow.secrets import mask_tree
@@ -83,7 +86,13 @@ def outputs_command(execution_id: str, task: str | None, as_json: bool) -> None:
             _dump(doc)
             return
         causes = views.error_causes(home.store, ex)
-        views.print_parts(list(views.execution_parts(ex, task, causes, records, children)))
+        previews = []
+        if preview:
+            from kflow.cli.preview import file_parts
+
+            previews = file_parts(home, ex, task)
+        views.print_parts(list(views.execution_parts(ex, task, causes, records, children,
+                                                     previews)))  # fmt: skip
 
 
 def eval_command(
@@ -318,81 +327,6 @@ def logs_command(execution_id: str, task: str | None, level: str | None = None) 
         if level is not None:
             suffix += f" at level {LOG_LEVELS[minimum]} or above"
         out.print(Text(f"(no log lines{safe(suffix)})", style="dim"))
-
-
-_PREVIEW_USAGE = (
-    "kflow preview kestra:///...  |  kflow preview ./data.csv  |  kflow preview EXEC TASK FILE"
-)
-
-
-def preview_command(source: list[str], rows: int, fmt: str) -> None:
-    """``source`` is one ``kestra:///`` URI, one local path, or ``EXEC TASK FILE`` (an
-    output file of a task run, found by name so users need not copy its URI)."""
-    from rich.table import Table
-
-    from kflow.api import open_home
-    from kflow.cli.render import console, cut, show_value
-    from kflow.errors import UsageError
-    from kflow.preview import Preview, find_output_file, read_preview
-
-    if rows < 1:
-        raise UsageError(f"--rows must be at least 1, not {rows}")
-    if fmt not in ("auto", "table", "text"):
-        raise UsageError(f"--format must be auto, table or text, not {fmt!r}")
-    if len(source) not in (1, 3):
-        raise UsageError(
-            f"preview takes one file or EXEC TASK FILE, not {len(source)} arguments",
-            hint=_PREVIEW_USAGE,
-        )
-    pv: Preview
-    if len(source) == 1 and not source[0].startswith("kestra://"):
-        pv = _preview_local(Path(source[0]).expanduser(), rows)
-    else:
-        with open_home() as home:
-            if len(source) == 3:
-                ex = home.store.get_execution(source[0])
-                uri = find_output_file(ex, source[1], source[2])
-            else:
-                uri = source[0]
-            with home.storage.open(uri) as fh:
-                pv = read_preview(uri, fh, rows)
-    out = console()
-    as_table = fmt == "table" or (fmt == "auto" and out.is_terminal)
-    if pv.kind == "table" and not as_table:
-        # a pipe: the file's own lines (CSV) or one JSON object per record (Ion, JSON lines)
-        text = pv.lines if pv.lines else [show_value(r) for r in (pv.records or pv.rows)]
-        sys.stdout.write("\n".join(text) + ("\n" if text else ""))
-    elif pv.kind == "table":
-        table = Table()
-        for col in pv.columns:
-            table.add_column(str(col))
-        for row in pv.rows:
-            table.add_row(*[cut(show_value(v), 80) if v is not None else "" for v in row])
-        out.print(table)
-    else:
-        out.print(pv.text, markup=False, highlight=False)
-    if pv.truncated:
-        out.print(f"[dim](first {rows} rows shown; use --rows N for more)[/]")
-
-
-def _preview_local(path: Path, rows: int) -> Any:
-    from kflow.errors import NotFoundError, UsageError
-    from kflow.preview import read_preview
-
-    if path.is_dir():
-        raise UsageError(f"{path} is a directory, not a file", hint=_PREVIEW_USAGE)
-    try:
-        fh = path.open("rb")
-    except FileNotFoundError:
-        raise NotFoundError(
-            f"no such file: {path}",
-            hint="a stored file is a kestra:/// URI; a task's output file: "
-            "kflow preview EXEC TASK FILE (e.g. kflow preview last my_task out.csv)",
-        ) from None
-    except OSError as exc:
-        raise NotFoundError(f"cannot read {path}: {exc.strerror}") from None
-    with fh:
-        return read_preview(path.name, fh, rows)
 
 
 def plugins_command(task_type: str | None = None, as_json: bool = False) -> None:

@@ -424,10 +424,12 @@ def execution_parts(
     causes: dict[str, list[str]],
     records: dict[str, Any],
     children: list[Any],
+    previews: Iterable[Cell | TableModel] = (),
 ) -> Iterable[Cell | TableModel]:
     """``kflow outputs EXEC``: the execution's state, labels, inputs, each task run's
     outputs (with the expression that reaches each value), metrics, flow outputs and
-    subflow executions; with ``task``, that task's runs, values whole."""
+    subflow executions; with ``task``, that task's runs, values whole. ``previews``
+    (``--preview``: the head of each output file) come right after the outputs."""
     state = ex.state.current.value
     yield Cell.of("Execution ", "bold").add(ex.id, "cyan").add(
         f"  {ex.namespace}.{ex.flow_id}  ").add(state, STATE_STYLE.get(state, ""))  # fmt: skip
@@ -435,6 +437,7 @@ def execution_parts(
         yield Cell.of(f"started by execution {ex.parent_id} (subflow)", "dim")
     if task is not None:
         yield from detail_lines(ex, task, causes, records)
+        yield from previews
     else:
         pairs = [f"{lab.get('key')}={lab.get('value')}" for lab in ex.labels if isinstance(lab, dict)]
         if pairs:
@@ -442,6 +445,7 @@ def execution_parts(
         if ex.inputs:
             yield values_model("Inputs", "input", ex.inputs, f"kflow outputs {ex.id} --json")
         yield outputs_model(ex, causes=causes, records=records)
+        yield from previews
         if ex.error:  # after the task errors it usually follows from
             yield Cell.of("✗ ", "red").add(safe(ex.error), "red")
         metrics = metrics_model(ex)

@@ -86,7 +86,7 @@ def test_preview_local_csv(tmp_path):
     table = runner.invoke(app, ["preview", str(path), "--format", "table", "--rows", "1"])
     assert table.exit_code == 0
     assert "┃ a" in table.output and "1" in table.output and "3" not in table.output
-    assert "first 1 rows shown" in table.output
+    assert "rows 1–1 of data.csv; more remain: --offset 1" in table.output
 
 
 def test_preview_relative_local_file(tmp_path, monkeypatch):

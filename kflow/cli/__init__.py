@@ -467,7 +467,7 @@ def serve(
 ) -> None:
     """Serve task-output records, executions and stored files as a read-only JSON API.
 
-    Needs the server extra: pip install 'kflow[server]'. OpenAPI document at /openapi.json.
+    Needs the server extra: pip install 'kflow\\[server]'. OpenAPI document at /openapi.json.
 
     Example: kflow serve --port 8080   then   curl -H "Authorization: Bearer $TOKEN" localhost:8080/task-outputs
     """

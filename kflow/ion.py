@@ -68,6 +68,7 @@ from kflow.java.strings import to_string
 __all__ = [
     "FILESERDE",
     "MAPPER",
+    "NEEDS_ESCAPE",
     "AnnotatedStr",
     "IonError",
     "IonStyle",
@@ -175,6 +176,9 @@ _MAPPER_STRING_ESCAPES = str.maketrans({**_MAPPER_ESCAPES, 34: '\\"'})
 _MAPPER_SYMBOL_ESCAPES = str.maketrans({**_MAPPER_ESCAPES, 39: "\\'"})
 _NEEDS_ESCAPE = re.compile(r'[\x00-\x1f"\\\x7f-\x9f]')
 _MAPPER_NEEDS_ESCAPE = re.compile(r'[\x00-\x1f"\\\x7f]')
+NEEDS_ESCAPE = _NEEDS_ESCAPE
+"""Finds a character FileSerde escapes in a string: text without one is written as is
+(writers that format many strings at once test a whole block with one search)."""
 _IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 _KEYWORDS = frozenset({"null", "true", "false", "nan"})
 _SYMBOL_ID = re.compile(r"\$[0-9]+")

@@ -144,3 +144,39 @@ def test_encryped_output():
     )
     table = kflow_cli("outputs", doc["id"], cwd=EXAMPLES).stdout
     assert "my secret value" not in table
+
+
+def test_query_to_csv():
+    # the outputs guide's "Internal storage" flow: the query's Ion rows converted by IonToCsv
+    _, doc = run_json("query_to_csv.yml", cwd=EXAMPLES)
+    [query] = outputs_of(doc, "output_from_query")
+    assert query["size"] == 3 and query["uri"].endswith(".ion")
+    [csv_out] = outputs_of(doc, "write_to_csv")
+    assert csv_out["size"] == 3 and csv_out["uri"].endswith(".csv")
+    content = evaluate(doc["id"], "{{ read(outputs.write_to_csv.uri) }}")
+    assert content == (
+        "datehour,title,views\n"
+        "2023-06-01T10:00:00.000Z,Main_Page,109787\n"
+        "2023-06-01T10:00:00.000Z,Special:Search,20513\n"
+        "2023-06-01T09:00:00.000Z,Main_Page,98012\n"
+    )
+
+
+def test_files_chain_then_preview():
+    # DuckDB → IonToCsv → Split → Concat, then the result through `kflow preview`
+    _, doc = run_json("files_chain.yml", cwd=EXAMPLES)
+    [split] = outputs_of(doc, "split")
+    assert len(split["uris"]) == 3  # 5 rows in parts of 2
+    parts = [evaluate(doc["id"], "{{ read('" + uri + "') }}") for uri in split["uris"]]
+    # DuckDB types the prices DECIMAL(3,2): Kestra's BigDecimal keeps the scale
+    assert parts == ["1,apple,1.25\n2,pear,0.50\n", "3,fig,3.00\n4,kiwi,0.75\n", "5,plum,2.00\n"]
+    uri = evaluate(doc["id"], "{{ outputs.concat.uri }}")
+    assert evaluate(doc["id"], "{{ read(outputs.concat.uri) }}") == "".join(parts)
+    shown = kflow_cli("preview", uri, "--rows", "2", "--format", "text", cwd=EXAMPLES)
+    assert shown.returncode == 0, shown.stderr
+    # a CSV's first line is its header; --rows counts the rows under it
+    assert shown.stdout == "1,apple,1.25\n2,pear,0.50\n3,fig,3.00\n"
+    assert "more remain" in shown.stderr  # never a silent cut, and stdout stays clean
+    exported = kflow_cli("preview", uri, "--to", "jsonl", cwd=EXAMPLES)
+    assert exported.returncode == 0, exported.stderr
+    assert exported.stdout.splitlines()[0] == '{"1":"2","apple":"pear","1.25":"0.50"}'

@@ -343,3 +343,12 @@ def test_annotated_str_behaves_like_str():
 
     assert json.dumps({"t": value}) == '{"t": "10:00:00"}'
     assert copy.deepcopy(value).annotations == ("LocalTime",)
+
+
+def test_needs_escape_matches_the_writer():
+    # The serdes writers format whole blocks of strings at once when NEEDS_ESCAPE finds
+    # nothing: it must flag exactly the strings that dumps() does not write as is.
+    for ch in map(chr, range(0x00, 0x250)):
+        text = f"a{ch}b"
+        plain = ion.dumps(text) == f'"{text}"'
+        assert (ion.NEEDS_ESCAPE.search(text) is None) == plain, repr(ch)

@@ -4,6 +4,7 @@
     .venv/bin/python bench/run.py            # all
     .venv/bin/python bench/run.py --quick    # fewer repetitions
     .venv/bin/python bench/run.py --big      # also ForEach over 1,000,000 values (minutes)
+    .venv/bin/python bench/run.py --files    # also conversions and 1 GB previews (minutes)
 
 The headline rows run `kflow` the way a user does: as a process, stdout to a pipe (a CI log),
 each paired in the same run with its floor (the commands interleaved round by round, so
@@ -17,7 +18,10 @@ ForEach over 1,000,000 values under 500 MB peak RSS (`--big`). Task-output recor
 (bench/records.py): with 100,000 records (1,000,000 with `--big`), a filtered page in-process
 < 50 ms and `kflow outputs --task X --limit 50` <= 1.2x a `kflow eval`, `--jsonl` of all
 < 100 MB, the page from `kflow serve` < 100 ms, 8 writers into PostgreSQL losing nothing.
-The in-process rows after them measure the engine alone.
+Files (`--files`, bench/serdes.py and bench/preview.py): CsvToIon and IonToCsv of 1,000,000
+rows within 3x DuckDB's own `COPY (SELECT * FROM read_csv(...)) TO '...json'`; the first page
+of a 1 GB CSV and a 1 GB Ion file in < 1 s and < 100 MB, `--offset 5000000` in them < 100 MB,
+`kflow download` of 1 GB < 100 MB. The in-process rows after them measure the engine alone.
 """
 
 from __future__ import annotations
@@ -482,11 +486,28 @@ def bench_interrupt(tmp: Path) -> None:
         "target < 2 s, exit 143", "", "ok" if took < 2 and proc.returncode == 143 else "OVER")  # fmt: skip
 
 
+def bench_files(n: int) -> None:
+    """Files between tasks (issue 14): CsvToIon/IonToCsv of 1,000,000 rows within 3x
+    DuckDB's own COPY of them; the first page and an --offset of 1 GB CSV and Ion files,
+    and a download of 1 GB, each under 100 MB."""
+    import serdes  # bench/serdes.py
+    from preview import bench_preview  # bench/preview.py
+
+    for figure, kflow_s, duck_s, ratio, rss in serdes.main(["--repeat", "2"]):
+        verdict = "OVER" if "OVER" in ratio else "ok"
+        row(f"`kflow run` {figure}", f"{kflow_s} s, {rss} peak", f"DuckDB COPY {duck_s} s",
+            ratio.replace(" ok", "").replace(" OVER", "") + " (≤ 3x)", verdict)  # fmt: skip
+    bench_preview(Path(tempfile.gettempdir()) / "kflow-bench-preview", n, row)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--skip-scripts", action="store_true")
     parser.add_argument("--big", action="store_true", help="ForEach over 1,000,000 values")
+    parser.add_argument("--files", action="store_true",
+                        help="serdes conversions of 1,000,000 rows vs DuckDB, and preview/"
+                        "download of 1 GB files (bench/serdes.py, bench/preview.py; minutes)")
     args = parser.parse_args()
     n = 5 if args.quick else 15
     tmp = Path(tempfile.mkdtemp(prefix="kflow-bench-"))
@@ -504,6 +525,8 @@ def main() -> None:
         bench_scripts(tmp)
         bench_interrupt(tmp)
     bench_validate(tmp)
+    if args.files:
+        bench_files(n)
     widths = [max(len(r[i]) for r in [("figure", "measured", "floor / reference", "ratio", "verdict"), *ROWS]) for i in range(5)]
     header = ("figure", "measured", "floor / reference", "ratio", "verdict")
     for r in [header, tuple("-" * w for w in widths), *ROWS]:

@@ -627,7 +627,7 @@ def _excel(label: str, fh: BinaryIO, offset: int, ext: str) -> Source:
 
     rows: Iterator[Any]
     try:
-        from python_calamine import CalamineWorkbook
+        from python_calamine import CalamineWorkbook  # type: ignore[import-not-found,unused-ignore]
 
         try:
             book = CalamineWorkbook.from_filelike(fh)

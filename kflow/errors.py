@@ -14,6 +14,7 @@
      │    └── UndefinedVariableError exit 2 strict lookup of a missing variable or key
      ├── StorageError               exit 2  bad or hostile kestra:/// URI, missing file
      ├── StoreError                 exit 2  an execution store kflow cannot open or write
+ ├── KVError                    exit 2  a KV key, value or TTL refused, or a key expired
      ├── TaskError                  exit 1  a task failed while running (may carry outputs)
      │    └── TaskTimeoutError              a task ran over its ``timeout``
      └── PluginError                exit 2  a task type that cannot be loaded
@@ -156,6 +157,13 @@ class StoreError(KflowError):
     exit_code = 2
 
 
+class KVError(KflowError):
+    """The namespace KV store refused a key, namespace, value or TTL, or found the key
+    expired (Kestra's ``KVStoreException``, ``ResourceExpiredException``)."""
+
+    exit_code = 2
+
+
 class TaskError(KflowError):
     """A task failed while running. ``outputs`` keeps what it produced before failing."""
 
@@ -183,6 +191,7 @@ __all__ = [
     "FlowSyntaxError",
     "FlowValidationError",
     "InputError",
+    "KVError",
     "KflowError",
     "NotFoundError",
     "PluginError",

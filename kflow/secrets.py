@@ -122,3 +122,124 @@ def mask_tree(value: Any) -> Any:
     if isinstance(value, list):
         return [mask_tree(v) for v in value]
     return value
+
+
+# ----------------------------------------------------------------- secret() values
+# Kestra OSS reads a secret NAME from the environment variable SECRET_NAME (base64). A
+# `kflow run --secrets FILE` file gives more, for this process only (never put in the
+# environment, so script tasks do not inherit them); its values win over the variables.
+_file_secrets: dict[str, str] = {}
+
+
+def use_secrets(values: dict[str, str]) -> None:
+    """Make these secrets (name → clear value) available to ``secret()`` in this process."""
+    _file_secrets.clear()
+    _file_secrets.update(values)
+
+
+def lookup_secret(name: str) -> str | None:
+    """The clear value of secret ``name``: from a secrets file, else ``SECRET_<name>``
+    (base64); None when neither has it."""
+    if name in _file_secrets:
+        return _file_secrets[name]
+    raw = os.environ.get(f"SECRET_{name}")
+    if raw is None:
+        return None
+    try:
+        return base64.b64decode(raw).decode("utf-8")
+    except ValueError as exc:
+        raise KflowError(f"SECRET_{name} is not valid base64") from exc
+
+
+def read_secrets_file(path: Path) -> dict[str, str]:
+    """Secrets from a file, name → clear value. ``.env``: ``NAME=BASE64`` lines, as the
+    ``SECRET_`` variables (a ``SECRET_`` prefix is dropped; ``#`` comments, ``export``
+    and quotes allowed). ``.yml``/``.yaml``: a mapping of names to plain values. Errors
+    name the file and line, never a value."""
+    from kflow.errors import NotFoundError, UsageError
+
+    name = path.name.lower()
+    is_yaml = path.suffix.lower() in (".yml", ".yaml")
+    is_env = not is_yaml and (name.endswith(".env") or name.startswith(".env."))
+    if not is_env and not is_yaml:
+        raise UsageError(
+            f"--secrets {path}: not a .env, .yml or .yaml file",
+            hint="use a .env file of NAME=BASE64 lines, or a YAML mapping of plain values",
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise NotFoundError(f"secrets file not found: {path}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"secrets file {path} is not UTF-8 text") from None
+    except OSError as exc:
+        raise NotFoundError(f"cannot read secrets file {path}: {exc.strerror}") from None
+    if is_env:
+        return _env_secrets(text, str(path))
+    return _yaml_secrets(text, str(path))
+
+
+def _env_secrets(text: str, where: str) -> dict[str, str]:
+    import re
+
+    from kflow.errors import UsageError
+
+    found: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export ") :].lstrip()
+        key, sep, raw = line.partition("=")
+        key = key.strip()
+        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", key):
+            raise UsageError(
+                "a secrets .env line must be NAME=BASE64", path=where, line=number,
+                hint="e.g. SECRET_API_KEY=c2stbGl2ZQ== (the value base64-encoded)",
+            )  # fmt: skip
+        raw = raw.strip()
+        if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"":
+            raw = raw[1:-1]
+        name = key[len("SECRET_") :] if key.startswith("SECRET_") and len(key) > 7 else key
+        try:
+            found[name] = base64.b64decode(raw, validate=True).decode("utf-8")
+        except ValueError:
+            raise UsageError(
+                f"the value of {key} is not base64 of UTF-8 text", path=where, line=number,
+                hint=f"encode it: printf %s 'value' | base64  (then {key}=<that>)",
+            ) from None  # fmt: skip
+    return found
+
+
+def _yaml_secrets(text: str, where: str) -> dict[str, str]:
+    import json
+
+    import yaml
+
+    from kflow.errors import UsageError
+    from kflow.flow.yamlio import YamlDataLoader, load_bounded
+
+    try:
+        data = load_bounded(text, YamlDataLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise UsageError(
+            "the secrets file is not valid YAML", path=where,
+            line=mark.line + 1 if mark is not None else None,
+        ) from None  # fmt: skip
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise UsageError(f"secrets file {where} must hold a mapping of names to values")
+    found: dict[str, str] = {}
+    for key, value in data.items():
+        if value is None:
+            raise UsageError(f"secret {key} in {where} has no value")
+        if isinstance(value, dict | list):  # a JSON secret, for secret('NAME', subkey=...)
+            found[str(key)] = json.dumps(value, default=str)
+        elif isinstance(value, bool):
+            found[str(key)] = "true" if value else "false"
+        else:
+            found[str(key)] = str(value)
+    return found

@@ -522,6 +522,30 @@ def references(template: str) -> tuple[Reference, ...]:
     return tuple(found)
 
 
+def secret_names(template: str) -> list[str]:
+    """The names of the secrets ``template`` reads with a literal name (``secret('KEY')``,
+    ``secret(key='KEY')``), in order, each once; a computed name is not known before the
+    run and is left out. Raises :class:`ExpressionSyntaxError` when it does not parse."""
+    if "secret" not in template:
+        return []
+    from kflow.expr import nodes as k
+
+    text, _ = _protect_raw(template)
+    try:
+        root = _parsed(text, None)
+    except RecursionError:
+        raise _too_deep(template, "too many nested parentheses, operators or tags") from None
+    found: list[tuple[int, str]] = []
+    for node, _unchecked in _walk_scoped(root):
+        if isinstance(node, k.KCall) and node.name == "secret":
+            arg = node.args[0] if node.args else next(
+                (kw.value for kw in node.kwargs if kw.key == "key"), None
+            )
+            if isinstance(arg, k.KConst) and isinstance(arg.value, str):
+                found.append((getattr(node, "pos", None) or 0, arg.value))
+    return list(dict.fromkeys(name for _, name in sorted(found)))
+
+
 def _path_references(paths: list[Any]) -> tuple[Reference, ...]:
     """:func:`references` of a template built by :func:`_path_template`: no filter, test,
     call, macro, ``set`` or escape hatch, so each path is an ``inputs`` or ``outputs``
@@ -633,4 +657,5 @@ __all__ = [
     "render",
     "render_typed",
     "render_value",
+    "secret_names",
 ]

@@ -8,7 +8,7 @@ in ``tests/store``. SQLite is the local one; a server database would be a siblin
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple
 
 from kflow.records import Execution, TaskRun
@@ -40,6 +40,22 @@ class LogRecord(NamedTuple):
     timestamp: str
     level: str
     message: str
+
+
+class KVRow(NamedTuple):
+    """One entry of the KV store as stored (:mod:`kflow.kv` gives it meaning): ``value``
+    is JSON text of the value's plain form, ``type`` its Kestra ``kvType``; dates are
+    fixed-width ISO instants (:func:`kflow.taskoutputs.fixed_instant`), so they compare as
+    text; ``expires_at`` is None for a key without TTL."""
+
+    namespace: str
+    key: str
+    type: str
+    value: str
+    description: str | None
+    created_at: str
+    updated_at: str
+    expires_at: str | None
 
 
 class ExecutionStore(ABC):
@@ -102,6 +118,22 @@ class ExecutionStore(ABC):
     @abstractmethod
     def get_logs(self, execution_id: str, task_id: str | None = None) -> list[LogRecord]: ...
 
+    def delete_logs(self, execution_id: str, keep: Callable[[LogRecord], bool]) -> int:
+        """Delete the log lines of an execution for which ``keep`` is false, in one
+        transaction (the PurgeLogs task); how many were deleted. Not abstract: a store
+        written before it refuses."""
+        from kflow.errors import StoreError
+
+        raise StoreError(f"{type(self).__name__} cannot delete log lines")
+
+    def delete_execution(self, execution_id: str, by: str) -> bool:
+        """Delete an execution and its task runs (the PurgeExecutions task); its
+        task-output records are soft-deleted (``by``), its log lines and files are left to
+        :meth:`delete_logs` and the storage. False when it was not there."""
+        from kflow.errors import StoreError
+
+        raise StoreError(f"{type(self).__name__} cannot delete executions")
+
     @abstractmethod
     def close(self) -> None: ...
 
@@ -145,3 +177,32 @@ class ExecutionStore(ABC):
     def mark_stale(self, execution_ids: Sequence[str], by: str) -> int:
         """Status ``stale`` for the records of these executions (not deleted ones): their
         stored files were purged. How many records changed."""
+
+    # ----------------------------------------------------------------- KV store
+    # Kestra's namespace KV store (io.kestra.plugin.core.kv.*, kv()), kept beside the
+    # executions so that a shared (PostgreSQL) store shares it too, per organisation.
+    # Writes are immediate (not queued): the next task of the run reads them. The store
+    # keeps rows; expiry, types and key rules are kflow.kv's.
+
+    @abstractmethod
+    def kv_get(self, namespace: str, key: str) -> KVRow | None:
+        """The entry, expired or not; None when there is none."""
+
+    @abstractmethod
+    def kv_set(self, row: KVRow, *, overwrite: bool = True, now: str = "") -> bool:
+        """Write the entry. With ``overwrite`` False an entry already there that has not
+        expired by ``now`` (a fixed-width ISO instant) is kept and False returned; True
+        when written. A replaced entry keeps its ``created_at``."""
+
+    @abstractmethod
+    def kv_delete(self, namespace: str, key: str) -> bool:
+        """Remove the entry; False when there was none."""
+
+    @abstractmethod
+    def kv_list(self, namespace: str | None = None) -> list[KVRow]:
+        """Every entry of ``namespace`` (None: of every namespace), expired ones too,
+        ordered by namespace then key."""
+
+    @abstractmethod
+    def kv_purge(self, namespace: str, keys: Sequence[str]) -> int:
+        """Remove these keys of ``namespace`` in one transaction; how many were there."""

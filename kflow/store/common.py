@@ -25,7 +25,7 @@ from kflow.errors import KflowError, NotFoundError, StoreError
 from kflow.records import Execution, StateHistory, TaskRun
 from kflow.states import State
 from kflow.store import process
-from kflow.store.base import ExecutionStore, ExecutionSummary
+from kflow.store.base import ExecutionStore, ExecutionSummary, KVRow, LogRecord
 from kflow.taskoutputs import (
     SYSTEM,
     OutputRecord,
@@ -543,6 +543,10 @@ def get_record(
     return output_record(rows[0])
 
 
+# The kv table's columns after organization_id, in KVRow's order.
+KV_COLUMNS = "namespace, key, type, value, description, created_at, updated_at, expires_at"
+
+
 # ----------------------------------------------------------------- the shared store
 class SQLStore(QueuedWriter, ExecutionStore):
     """The part of an SQL execution store that is the same in SQLite and PostgreSQL: the
@@ -587,6 +591,32 @@ class SQLStore(QueuedWriter, ExecutionStore):
         data = json.loads(row[0][0])
         data["taskRunList"] = [doc for doc, _ in self._taskrun_docs(eid)]
         return Execution.from_dict(data)
+
+    def delete_logs(self, execution_id: str, keep: Callable[[LogRecord], bool]) -> int:
+        self.flush()
+        m = self._mark
+        rows = self._query(
+            "SELECT id, execution_id, taskrun_id, task_id, ts, level, message FROM logs "
+            f"WHERE execution_id = {m}",
+            (execution_id,),
+        )
+        doomed = [row[0] for row in rows if not keep(LogRecord(*row[1:]))]
+        if not doomed:
+            return 0
+        return sum(self._kv_write([(f"DELETE FROM logs WHERE id = {m}", (i,)) for i in doomed]))
+
+    def delete_execution(self, execution_id: str, by: str) -> bool:
+        self.flush()
+        m = self._mark
+        try:
+            self.delete_execution_records(execution_id, by)
+        except NotFoundError:
+            return False
+        counts = self._kv_write([
+            (f"DELETE FROM taskruns WHERE execution_id = {m}", (execution_id,)),
+            (f"DELETE FROM executions WHERE id = {m}", (execution_id,)),
+        ])  # fmt: skip
+        return counts[-1] > 0
 
     def get_flow_source(self, execution_id: str) -> str:
         eid = self.resolve_id(execution_id)
@@ -633,6 +663,68 @@ class SQLStore(QueuedWriter, ExecutionStore):
         return self._change_records(
             f"flow_execution_id = {self._mark}", (eid,), "deleted", by, ("deleted",)
         )
+
+
+    # ----------------------------------------------------------------- KV store
+    # The same SQL on both databases (placeholders aside); a backend runs the writes in
+    # one transaction of its own (_kv_write). Reads and writes are immediate, not queued.
+    _has_kv = True  # False for a read-only SQLite store older than the kv table
+
+    @abstractmethod
+    def _kv_write(self, statements: Sequence[tuple[str, tuple[Any, ...]]]) -> list[int]:
+        """Run the statements in one transaction; each one's count of changed rows."""
+
+    def kv_get(self, namespace: str, key: str) -> KVRow | None:
+        if not self._has_kv:
+            return None
+        m = self._mark
+        rows = self._query(
+            f"SELECT {KV_COLUMNS} FROM kv WHERE organization_id = {m} AND namespace = {m} "
+            f"AND key = {m}",
+            (self.organization_id, namespace, key),
+        )
+        return KVRow(*rows[0]) if rows else None
+
+    def kv_set(self, row: KVRow, *, overwrite: bool = True, now: str = "") -> bool:
+        m = self._mark
+        sql = (
+            f"INSERT INTO kv (organization_id, {KV_COLUMNS}) VALUES ({m}, {m}, {m}, {m}, {m}, "
+            f"{m}, {m}, {m}, {m}) ON CONFLICT (organization_id, namespace, key) DO UPDATE SET "
+            "type = excluded.type, value = excluded.value, description = excluded.description, "
+            "updated_at = excluded.updated_at, expires_at = excluded.expires_at"
+        )
+        params: tuple[Any, ...] = (self.organization_id, *row)
+        if not overwrite:  # only over an entry that has expired
+            sql += f" WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= {m}"
+            params = (*params, now)
+        return self._kv_write([(sql, params)])[0] > 0
+
+    def kv_delete(self, namespace: str, key: str) -> bool:
+        return self.kv_purge(namespace, [key]) > 0
+
+    def kv_list(self, namespace: str | None = None) -> list[KVRow]:
+        if not self._has_kv:
+            return []
+        m = self._mark
+        where, params = f"organization_id = {m}", [self.organization_id]
+        if namespace is not None:
+            where += f" AND namespace = {m}"
+            params.append(namespace)
+        return [
+            KVRow(*r)
+            for r in self._query(
+                f"SELECT {KV_COLUMNS} FROM kv WHERE {where} ORDER BY namespace, key",
+                tuple(params),
+            )
+        ]
+
+    def kv_purge(self, namespace: str, keys: Sequence[str]) -> int:
+        m = self._mark
+        sql = f"DELETE FROM kv WHERE organization_id = {m} AND namespace = {m} AND key = {m}"
+        unique = list(dict.fromkeys(keys))
+        if not unique:
+            return 0
+        return sum(self._kv_write([(sql, (self.organization_id, namespace, k)) for k in unique]))
 
 
 # ----------------------------------------------------------------- schema

@@ -164,8 +164,25 @@ Migration = Sequence[str] | Callable[["psycopg.Connection[Any]"], None]
 
 # MIGRATIONS[n - 1] takes a database from version n to n + 1 (SQL statements, or a
 # function for a step SQL alone cannot express). Append only; a released step is never
-# edited. Version 1 is the whole current schema.
-MIGRATIONS: list[Migration] = []
+# edited.
+MIGRATIONS: list[Migration] = [
+    # 1 -> 2: the namespace KV store (kflow.kv), per organisation like every table.
+    [
+        f"""CREATE TABLE kv (
+            organization_id TEXT NOT NULL DEFAULT current_setting('{ORG_SETTING}'),
+            namespace TEXT COLLATE "C" NOT NULL,
+            key TEXT COLLATE "C" NOT NULL,
+            type TEXT NOT NULL,
+            value TEXT NOT NULL,
+            description TEXT,
+            created_at TEXT COLLATE "C" NOT NULL,
+            updated_at TEXT COLLATE "C" NOT NULL,
+            expires_at TEXT COLLATE "C",
+            PRIMARY KEY (organization_id, namespace, key)
+        )""",
+        *_policy("kv"),
+    ],
+]
 
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
 
@@ -541,6 +558,20 @@ class PostgresStore(SQLStore):
                 )
             ]
         )  # fmt: skip
+
+    def _kv_write(self, statements: Sequence[tuple[str, tuple[Any, ...]]]) -> list[int]:
+        """The KV store's writes, in one transaction on the reading connection."""
+        counts: list[int] = []
+        with self._read_lock:
+            conn = self._read
+            try:
+                with conn.transaction(), conn.cursor() as cur:
+                    for sql, params in statements:
+                        cur.execute(sql, [_text(p) if type(p) is str else p for p in params])
+                        counts.append(cur.rowcount)
+            except self._pg.Error as exc:
+                raise self._error("cannot write to", exc) from exc
+        return counts
 
     # ----------------------------------------------------------------- reads
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:

@@ -302,6 +302,21 @@ MIGRATIONS: list[Migration] = [
     # 3 -> 4: task-output records (see _to_records), the one copy of a run's outputs;
     # executions carry their organisation.
     _to_records,
+    # 4 -> 5: the namespace KV store (kflow.kv), per organisation.
+    [
+        """CREATE TABLE kv (
+            organization_id TEXT NOT NULL,
+            namespace TEXT NOT NULL,
+            key TEXT NOT NULL,
+            type TEXT NOT NULL,
+            value TEXT NOT NULL,
+            description TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            expires_at TEXT,
+            PRIMARY KEY (organization_id, namespace, key)
+        )""",
+    ],
 ]
 
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
@@ -502,6 +517,7 @@ class SQLiteStore(SQLStore):
             # an older schema is read as it is: its task runs are shown as records
             _records_view(self._read)
             self._org, self._org_args = "", ()
+        self._has_kv = version >= 5  # older: an empty KV store
 
     # ----------------------------------------------------------------- schema
     def _version(self, conn: sqlite3.Connection) -> int | None:
@@ -727,6 +743,25 @@ class SQLiteStore(SQLStore):
                 record.message,
             ),
         )
+
+    def _kv_write(self, statements: Sequence[tuple[str, tuple[Any, ...]]]) -> list[int]:
+        """The KV store's writes, in one immediate transaction on the reading connection
+        (busy_timeout waits for another process's writer)."""
+        if self.read_only:
+            self._enqueue_all([])  # raises the read-only StoreError
+        counts: list[int] = []
+        with self._read_lock:
+            conn = self._read
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                for sql, params in statements:
+                    counts.append(conn.execute(sql, params).rowcount)
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise self._write_error(exc) from exc
+        return counts
 
     # ----------------------------------------------------------------- reads
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

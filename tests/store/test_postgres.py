@@ -243,13 +243,18 @@ def test_a_new_schema_step_is_applied_once(
         calls.append(1)
         conn.execute("ALTER TABLE executions ADD COLUMN note TEXT")
 
-    monkeypatch.setattr(postgres, "MIGRATIONS", [step, ["CREATE INDEX notes ON executions (note)"]])
-    monkeypatch.setattr(postgres, "SCHEMA_VERSION", 3)
+    current = postgres.SCHEMA_VERSION  # the steps below come after the released ones
+    monkeypatch.setattr(
+        postgres,
+        "MIGRATIONS",
+        [*postgres.MIGRATIONS, step, ["CREATE INDEX notes ON executions (note)"]],
+    )
+    monkeypatch.setattr(postgres, "SCHEMA_VERSION", current + 2)
     PostgresStore(pg_db.url).close()
     PostgresStore(pg_db.url).close()
     assert calls == [1]
     with admin(pg_db) as conn:
-        assert conn.execute("SELECT value FROM meta").fetchone() == ("3",)
+        assert conn.execute("SELECT value FROM meta").fetchone() == (str(current + 2),)
         assert conn.execute("SELECT to_regclass('notes') IS NOT NULL").fetchone() == (True,)
 
 
@@ -257,14 +262,17 @@ def test_a_failing_step_leaves_the_schema_as_it_was(
     pg_db: PgDatabase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     PostgresStore(pg_db.url).close()
+    current = postgres.SCHEMA_VERSION
     monkeypatch.setattr(
-        postgres, "MIGRATIONS", [["ALTER TABLE executions ADD COLUMN note TEXT", "SELECT 1/0"]]
+        postgres,
+        "MIGRATIONS",
+        [*postgres.MIGRATIONS, ["ALTER TABLE executions ADD COLUMN note TEXT", "SELECT 1/0"]],
     )
-    monkeypatch.setattr(postgres, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(postgres, "SCHEMA_VERSION", current + 1)
     with pytest.raises(StoreError, match="cannot open the PostgreSQL execution store"):
         PostgresStore(pg_db.url)
     with admin(pg_db) as conn:
-        assert conn.execute("SELECT value FROM meta").fetchone() == ("1",)
+        assert conn.execute("SELECT value FROM meta").fetchone() == (str(current),)
         column = conn.execute(
             "SELECT count(*) FROM information_schema.columns WHERE column_name = 'note'"
         )

@@ -56,7 +56,10 @@ SCRIPT_PROPERTIES: dict[str, Prop] = {
     "warningOnStdErr": Prop(kind="bool", default=True, doc="stderr output → WARNING"),
     "inputFiles": Prop(kind="any", doc="File name → content or kestra:// URI (map or JSON)"),
     "outputFiles": Prop(kind="list", doc="Globs of files to keep, relative to workingDir"),
-    "namespaceFiles": Prop(kind="map", doc="{enabled, include, exclude}"),
+    "namespaceFiles": Prop(
+        kind="map",
+        doc="{enabled, include, exclude, namespaces, folderPerNamespace, ifExists}",
+    ),
     "targetOS": Prop(
         kind="string",
         default="AUTO",

@@ -18,6 +18,7 @@ import re
 import secrets
 import shutil
 import stat
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -141,43 +142,73 @@ class StorageLocalizer:
 
 
 def copy_namespace_files(ctx: RunContext, workdir: Path, config: Any) -> int:
-    """Copy the namespace's files (``kestra:///{ns}/_files/...``) into ``workdir``.
+    """Copy namespace files into ``workdir`` (Kestra's ``NamespaceFilesUtils``).
 
-    ``config`` is the rendered ``namespaceFiles`` block: ``enabled`` (true when the block is
-    present), ``include`` and ``exclude`` globs matched against ``/relative/path`` (a
-    pattern starting with a word character matches at any depth, as in Kestra).
+    ``config`` is the rendered ``namespaceFiles`` block: ``enabled`` (true when the block
+    is present), ``include``/``exclude`` patterns matched against ``/dir/file`` (a pattern
+    starting with a word character matches at any depth), ``namespaces`` (default: the
+    flow's; a file of a later namespace replaces an earlier one's), ``folderPerNamespace``
+    (``<namespace>/dir/file`` instead of ``dir/file``) and ``ifExists`` for a file already
+    in the directory: OVERWRITE (default), FAIL, WARN or IGNORE. Returns how many were
+    copied; logs and counts them as Kestra does.
     """
     if not isinstance(config, Mapping) or not _truthy(config.get("enabled", True)):
         return 0
-    from kflow.home import storage_root
-    from kflow.storage import LocalStorage
-    from kflow.storage.base import namespace_path, to_uri
-
-    prefix = to_uri(f"/{namespace_path(ctx.namespace)}/_files")
-    includes = [_namespace_glob(p) for p in _str_list(config.get("include"))]
-    excludes = [_namespace_glob(p) for p in _str_list(config.get("exclude"))]
+    started = time.monotonic()
+    includes = _str_list(config.get("include"))
+    excludes = _str_list(config.get("exclude"))
+    namespaces = _str_list(config.get("namespaces")) or [ctx.namespace]
+    per_namespace = _truthy(config.get("folderPerNamespace", False))
+    if_exists = str(config.get("ifExists") or "OVERWRITE").upper()
+    if if_exists not in _IF_EXISTS:
+        raise TaskError(
+            f"namespaceFiles.ifExists must be one of {', '.join(_IF_EXISTS)}, got {if_exists!r}"
+        )
     count = 0
-    for uri in LocalStorage(storage_root(ctx.home)).list(prefix):
-        rel = uri[len(prefix) :]
-        if includes and not any(p.fullmatch(rel) for p in includes):
-            continue
-        if any(p.fullmatch(rel) for p in excludes):
-            continue
-        target = inside(workdir, rel.lstrip("/"), "namespace file")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _download(ctx, uri, target, "namespace file")
-        count += 1
+    for namespace in namespaces:
+        files = ctx.namespace_files(namespace)
+        try:
+            matched = files.find(includes, excludes)
+        except KflowError as exc:
+            raise TaskError(f"namespaceFiles: {exc.message}") from exc
+        for path in matched:
+            rel = f"{namespace}{path}" if per_namespace else path.lstrip("/")
+            target = inside(workdir, rel, "namespace file")
+            if target.exists():
+                if if_exists == "FAIL":
+                    raise TaskError(f"File {target} already exist")
+                if if_exists == "WARN":
+                    ctx.log("WARN", f"File {target} already exist. It will be ignore")
+                if if_exists != "OVERWRITE":
+                    continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                with files.open(path) as src, open(target, "wb") as dst:
+                    shutil.copyfileobj(src, dst, 1 << 20)
+            except KflowError as exc:
+                raise TaskError(f"namespace file {path!r}: {exc.message}") from exc
+            except OSError as exc:
+                raise TaskError(f"namespace file {path!r}: {exc}") from exc
+            count += 1
+    elapsed = time.monotonic() - started
+    ctx.metric("namespacefiles.count", "counter", count)
+    ctx.metric("namespacefiles.duration", "timer", elapsed)
+    ctx.log(
+        "INFO",
+        f"Loaded {count} namespace files from '{', '.join(namespaces)}' in {_hms(elapsed)}",
+    )
     return count
 
 
-def _namespace_glob(pattern: str) -> re.Pattern[str]:
-    # Matched against "/dir/file"; "scripts/*.sh" becomes "**/scripts/*.sh" (any depth).
-    if re.match(r"\w", pattern):
-        pattern = "**/" + pattern
-    try:
-        return re.compile(java_glob_to_regex(pattern))
-    except (ValueError, re.error) as exc:
-        raise TaskError(f"invalid namespaceFiles pattern {pattern!r}: {exc}") from exc
+_IF_EXISTS = ("OVERWRITE", "FAIL", "WARN", "IGNORE")
+
+
+def _hms(seconds: float) -> str:
+    """``HH:mm:ss.SSS`` (commons-lang ``DurationFormatUtils.formatDurationHMS``)."""
+    millis = int(seconds * 1000)
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
 
 
 def _str_list(value: Any) -> list[str]:

@@ -1,0 +1,1 @@
+SELECT name, total FROM sales ORDER BY total DESC LIMIT 3

@@ -17,13 +17,19 @@ class State(StrEnum):
     FAILED = "FAILED"
     KILLED = "KILLED"
     SKIPPED = "SKIPPED"
+    # waiting for a resume (Pause); the execution too. Not terminal, and no process runs it.
+    PAUSED = "PAUSED"
+    # a Pause whose pauseDuration elapsed with behavior CANCEL, and its execution
+    CANCELLED = "CANCELLED"
 
     @property
     def terminal(self) -> bool:
         return self in TERMINAL
 
 
-TERMINAL = frozenset({State.SUCCESS, State.WARNING, State.FAILED, State.KILLED, State.SKIPPED})
+TERMINAL = frozenset(
+    {State.SUCCESS, State.WARNING, State.FAILED, State.KILLED, State.SKIPPED, State.CANCELLED}
+)
 
 
 def guess_final_state(states: Iterable[State]) -> State:

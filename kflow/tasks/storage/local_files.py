@@ -2,12 +2,10 @@
 files written into a working directory (``inputs``), then files of that directory stored
 (``outputs``).
 
-In Kestra the task was meant to sit inside a ``WorkingDirectory`` whose directory the
-sibling tasks share. Outside one, Kestra gives it a fresh directory of its own: it writes
-``inputs``, captures ``outputs`` from that same directory, and the directory goes away.
-kflow has no ``WorkingDirectory`` task yet, so LocalFiles always runs that standalone way:
-useful to turn inline text or stored files into named stored files (``uris``), not to
-hand files to another task's working directory (use a script's ``inputFiles`` for that).
+The task is meant to sit inside a ``WorkingDirectory``, whose directory the sibling tasks
+share (``ctx.working_dir()`` gives it). Outside one, it gets a fresh directory of its own:
+it writes ``inputs``, captures ``outputs`` from that same directory, and the directory goes
+away: useful to turn inline text or stored files into named stored files (``uris``).
 """
 
 from __future__ import annotations
@@ -49,8 +47,8 @@ class LocalFiles(Task):
     def run(self, ctx: RunContext) -> dict[str, Any]:
         ctx.log(
             "WARN",
-            "LocalFiles is deprecated in Kestra (use inputFiles/outputFiles of script tasks); "
-            "kflow runs it standalone: its files are not shared with other tasks",
+            "LocalFiles is deprecated in Kestra: use the inputFiles/outputFiles of script "
+            "tasks or of a WorkingDirectory",
         )
         workdir = ctx.working_dir()
         for name, value in self._inputs(ctx).items():

@@ -109,13 +109,24 @@ def run_flow(
     flows_dir: str | Path | None = None,
     home: Home | None = None,
     on_event: EventCallback | None = None,
+    trigger: Mapping[str, Any] | None = None,
+    namespace_files: str | Path | Mapping[str, str | Path] | None = None,
 ) -> Execution:
     """Run a flow to its end and return the execution (never raises for a failed run:
-    look at ``execution.state.current``). Bad flows or inputs raise KflowError."""
+    look at ``execution.state.current``). Bad flows or inputs raise KflowError.
+
+    ``trigger`` is the execution's trigger, ``{id, type, variables}``: its ``variables``
+    are ``trigger.*`` in expressions (:func:`kflow.flow.triggers.trigger_for_run`).
+
+    ``namespace_files`` is the folder of the flow's namespace files, or namespace →
+    folder; by default the ``_files/<namespace>/`` folders beside the flow file. Other
+    namespaces keep their files in the home (:mod:`kflow.storage.namespace`)."""
     from kflow.flow.repository import FlowRepository
+    from kflow.storage.namespace import NamespaceFolders, run_folders
 
     if not isinstance(flow, Flow):
         flow = load_flow(flow)
+    folders = run_folders(flow.namespace, flow.path, namespace_files)  # refused before a run
     from kflow.flow.validate import refuse_missing_extras
 
     refuse_missing_extras(flow)  # a missing optional package: refused before any task runs
@@ -136,13 +147,70 @@ def run_flow(
         executor = Executor(
             flow,
             store=h.store,
-            storage=h.storage,
+            storage=NamespaceFolders(h.storage, folders) if folders else h.storage,
             home=h.path,
             on_event=on_event,
             flows=FlowRepository(root, preloaded=[flow]),
         )
-        execution = executor.prepare(inputs or {}, labels=labels)
+        execution = executor.prepare(
+            inputs or {}, labels=labels, trigger=dict(trigger) if trigger is not None else None
+        )
         return executor.run(execution)
+    finally:
+        if owned:
+            h.close()
+
+
+def resume_execution(
+    execution_id: str,
+    inputs: Mapping[str, Any] | None = None,
+    *,
+    flows_dir: str | Path | None = None,
+    home: Home | None = None,
+    on_event: EventCallback | None = None,
+) -> Execution:
+    """Resume a PAUSED execution (``last``, an id or a prefix) with ``inputs`` as the
+    onResume values of its Pause, and run it in this process to its end or its next pause
+    (what ``kflow resume`` does). When another process waits on it (``kflow run
+    --wait-on-pause``, a Pause with a pauseDuration), that process goes on instead and
+    the execution is returned as stored once marked resumed. Raises UsageError when it is
+    not PAUSED, InputError for refused inputs."""
+    from kflow.engine.resume import (
+        PauseLock,
+        claimed,
+        load_stored_flow,
+        mark_resumed,
+        require_writable,
+    )
+    from kflow.flow.repository import FlowRepository
+
+    owned = home is None
+    h = home or open_home()
+    try:
+        store = h.store
+        eid = store.resolve_id(execution_id)
+        require_writable(h)
+        lock = PauseLock(h.path, eid)
+        with claimed(h.path, eid):
+            execution = store.get_execution(eid)
+            flow = load_stored_flow(store, execution)
+            mark_resumed(h.path, store, h.storage, execution, flow, inputs or {})
+            here = lock.acquire()
+        if not here:
+            return store.get_execution(eid)
+        root = Path(flows_dir) if flows_dir is not None else Path.cwd()
+        from kflow.storage.namespace import run_storage
+
+        executor = Executor(
+            flow,
+            store=store,
+            storage=run_storage(h.storage, flow.namespace, flow.path),
+            home=h.path,
+            on_event=on_event,
+            flows=FlowRepository(root, preloaded=[flow]),
+        )
+        executor.pause_lock = lock
+        return executor.resume(store.get_execution(eid))
     finally:
         if owned:
             h.close()

@@ -91,6 +91,13 @@ def run(
             "--inputs", metavar="FILE", help="A JSON or YAML file mapping input ids to values."
         ),
     ] = None,
+    secrets_file: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            "--secrets", metavar="FILE",
+            help="Values for secret(): a .env file of NAME=BASE64 lines (as SECRET_ variables) or a YAML mapping of plain values.",
+        ),
+    ] = None,
     labels: Annotated[
         Optional[list[str]],  # noqa: UP045
         typer.Option("--label", metavar="KEY=VALUE", help="KEY=VALUE label on the execution."),
@@ -108,16 +115,95 @@ def run(
         Optional[str],  # noqa: UP045
         typer.Option("--output", metavar="ID", help="Print only this flow output's raw value."),
     ] = None,
+    wait_on_pause: Annotated[
+        bool,
+        typer.Option(
+            "--wait-on-pause",
+            help="At a Pause, wait for kflow resume from another shell (or answer on the terminal) instead of exiting.",
+        ),
+    ] = False,
+    trigger_items: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--trigger", metavar="KEY=VALUE", help="A trigger.KEY variable (a JSON object or array VALUE is parsed)."),
+    ] = None,
+    trigger_file: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--trigger-file", metavar="FILE", help="A JSON or YAML file mapping trigger variables to values."),
+    ] = None,
+    trigger_id: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--trigger-id", metavar="ID", help="Run as the flow's trigger ID would start it: Schedule date/next/previous, Webhook body/headers/parameters."),
+    ] = None,
+    namespace_files: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--namespace-files", metavar="[NAMESPACE=]DIR", help="The folder of the flow namespace's files (read(), namespaceFiles, UploadFiles), or of NAMESPACE's; default: the _files/NAMESPACE/ folders beside the flow."),
+    ] = None,
 ) -> None:
     """Run a flow and show its task states, outputs and flow outputs.
 
-    Exit code: 0 SUCCESS or WARNING, 1 FAILED or KILLED, 2 invalid flow or inputs.
+    Exit code: 0 SUCCESS or WARNING, 1 FAILED, KILLED or CANCELLED, 2 invalid flow or
+    inputs, 4 PAUSED (continue it with kflow resume EXEC).
 
     Example: kflow run flow.yml -i name=World -i data=@data.csv
+    Example: kflow run flow.yml --trigger-id daily   (trigger.date of its last tick)
+    Example: kflow run flow.yml --namespace-files ./scripts   (read('q.sql') reads ./scripts/q.sql)
     """
+    if secrets_file is not None:
+        from kflow.cli.secrets import use_secrets_file
+
+        _guard(use_secrets_file, secrets_file)
     from kflow.cli.run import run_command
 
-    _guard(run_command, flow, inputs or [], inputs_file, labels or [], flows_dir, as_json, output)
+    _guard(run_command, flow, inputs or [], inputs_file, labels or [], flows_dir, as_json,
+           output, wait_on_pause, trigger_items or [], trigger_file, trigger_id,
+           namespace_files or [])  # fmt: skip
+
+
+@app.command()
+def resume(
+    execution: Annotated[
+        str,
+        typer.Argument(metavar="EXEC", help="A PAUSED execution's id (or a prefix, or 'last').", show_default=False),
+    ],
+    inputs: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("-i", "--input", metavar="KEY=VALUE", help="An onResume input of the Pause: KEY=VALUE, or KEY=@PATH."),
+    ] = None,
+    inputs_file: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--inputs", metavar="FILE", help="A JSON or YAML file mapping onResume input ids to values."),
+    ] = None,
+    flows_dir: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--flows", metavar="DIR", help="Where subflows are looked up (default: the current dir)."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print only the execution as one JSON object.")
+    ] = False,
+    output: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--output", metavar="ID", help="Print only this flow output's raw value."),
+    ] = None,
+    wait_on_pause: Annotated[
+        bool,
+        typer.Option("--wait-on-pause", help="At the next Pause, wait for a resume instead of exiting."),
+    ] = False,
+) -> None:
+    """Resume a PAUSED execution and run it here to its end (or its next pause).
+
+    The -i values are the onResume inputs of the Pause, typed and checked like flow
+    inputs; tasks after the Pause read them as outputs.PAUSE_ID.onResume.ID. When a
+    process waits on the execution (kflow run --wait-on-pause, a Pause with a
+    pauseDuration), that process goes on and this one follows it.
+
+    Exit code: as kflow run; 2 when the execution is not PAUSED or an input is refused.
+
+    Example: kflow resume last -i approved=true -i reason="looks good"
+    """
+    from kflow.cli.resume import resume_command
+
+    _guard(resume_command, execution, inputs or [], inputs_file, flows_dir, as_json, output,
+           wait_on_pause)  # fmt: skip
 
 
 @app.command()
@@ -475,6 +561,13 @@ def serve(
 
     _guard(serve_command, host, port, token)
 
+
+# Command groups: kflow kv ..., kflow secrets ...
+from kflow.cli import kv as _kv  # noqa: E402
+from kflow.cli import secrets as _secrets  # noqa: E402
+
+app.add_typer(_kv.app, name="kv")
+app.add_typer(_secrets.app, name="secrets")
 
 # Every command (also those added later) gets readable help and usage errors: see usage.py.
 for _info in app.registered_commands:

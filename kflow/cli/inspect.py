@@ -121,7 +121,9 @@ def eval_command(
             ex = home.store.get_execution(execution_id)
             parent = home.store.get_execution(ex.parent_id) if ex.parent_id else None
             source = home.store.get_flow_source(ex.id)
-            context = execution_context(ex, source, home.storage, parent, decrypt=decrypt)
+            context = execution_context(
+                ex, source, home.storage, parent, decrypt=decrypt, store=home.store
+            )
             expression = _as_template(expression, context)
             result = _render(expr, expression, context, context_file, decrypt)
             gone = [r for r in home.store.execution_records(ex.id) if r.status == "deleted"]
@@ -247,6 +249,8 @@ def executions_command(limit: int, as_json: bool) -> None:
     for r in rows:
         seconds = _seconds(r.start, r.end)
         took = human_duration(seconds) if seconds is not None else "running" if not r.end else "—"
+        if r.state == "PAUSED":
+            took = "paused"  # no process runs it: kflow resume EXEC continues it
         table.add_row(
             r.id, f"{r.namespace}.{r.flow_id}", state_text(r.state), r.start, took, r.parent_id or ""
         )

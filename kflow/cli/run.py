@@ -110,6 +110,28 @@ def collect_inputs(flow: Any, items: list[str], inputs_file: Path | None) -> dic
     return provided
 
 
+def collect_trigger(
+    flow: Any, items: list[str], trigger_file: Path | None, trigger_id: str | None
+) -> dict[str, Any] | None:
+    """The execution's trigger from --trigger-file, then --trigger pairs (later wins), and
+    --trigger-id: the variables a declared trigger gives (kflow.flow.triggers)."""
+    from kflow.flow.triggers import trigger_for_run
+
+    given: dict[str, Any] = {}
+    if trigger_file is not None:
+        given.update(read_mapping_file(trigger_file, "trigger"))
+    for key, value in parse_pairs(items, "--trigger"):
+        text = value.strip()
+        if text.startswith(("{", "[")):
+            try:
+                given[key] = json.loads(text)
+                continue
+            except ValueError:
+                pass
+        given[key] = value
+    return trigger_for_run(flow, trigger_id, given)
+
+
 def undeclared_inputs(flow: Any, provided: dict[str, Any]) -> list[Notice]:
     """A warning for each provided input the flow does not declare: Kestra ignores such
     inputs, so a typo (``-i nmae=Bob``) would otherwise run with the default silently."""
@@ -170,13 +192,16 @@ def run_command(
     flows_dir: Path | None,
     as_json: bool,
     output: str | None,
+    wait_on_pause: bool = False,
+    trigger_items: list[str] | None = None,
+    trigger_file: Path | None = None,
+    trigger_id: str | None = None,
+    namespace_files: list[str] | None = None,
 ) -> None:
-    import typer
-
     from kflow.api import load_flow, open_home, run_flow
-    from kflow.cli.pipes import drop_stdout, write_stdout
-    from kflow.secrets import mask_tree
-    from kflow.states import State
+    from kflow.cli.namespace_files import parse_namespace_files
+
+    folders = parse_namespace_files(namespace_files or [])
 
     if flows_dir is not None and not flows_dir.is_dir():
         raise UsageError(
@@ -193,7 +218,10 @@ def run_command(
         from kflow.cli.notices import print_notices
 
         print_notices(flow.warnings)
-    provided = collect_inputs(flow, input_items, inputs_file)
+    trigger = collect_trigger(flow, trigger_items or [], trigger_file, trigger_id)
+    from kflow.flow.triggers import trigger_inputs
+
+    provided = {**trigger_inputs(flow, trigger), **collect_inputs(flow, input_items, inputs_file)}
     notices = [*expression_notices, *undeclared_inputs(flow, provided)]
     if flow.inputs:  # the input types (java.time, regexes) load only for a flow that has some
         from kflow.flow.inputs import input_notices
@@ -210,52 +238,86 @@ def run_command(
     quiet = as_json or output is not None
     with open_home() as home, _file_input_hint(flow, provided):
         if quiet:  # no Rich at all: --json and --output are for scripts
-            execution = run_flow(flow, provided, labels=labels, flows_dir=flows_dir, home=home)
+            execution = run_flow(flow, provided, labels=labels, flows_dir=flows_dir, home=home,
+                                 trigger=trigger, namespace_files=folders)  # fmt: skip
         else:
-            from kflow.cli.views import PlainView, plain_output
-
-            plain = plain_output()  # a pipe or CI log: plain lines and tables, no Rich
-            if plain:
-                view: Any = PlainView()
-            else:
-                from kflow.cli.render import LiveView
-
-                view = LiveView()
+            view = make_view()
             with view:
                 execution = run_flow(
                     flow, provided, labels=labels, flows_dir=flows_dir, home=home,
-                    on_event=view.on_event,
+                    on_event=view.on_event, trigger=trigger, namespace_files=folders,
                 )
-        failed = execution.state.current in (State.FAILED, State.KILLED)
-        if as_json:
-            # encrypted values stay in their encrypted form, as in Kestra's API
-            doc = execution.to_dict()
-            doc["warnings"] = [w.to_dict() for w in [*flow.warnings, *notices]]  # always present
-            from kflow.cli.jsonout import dumps
+        if wait_on_pause:
+            from kflow.cli.resume import wait_on_pause as wait
 
-            write_stdout(dumps(doc) + "\n")
-        elif output is not None:
-            from kflow.expr.values import to_string
+            execution = wait(execution, flow, home, flows_dir, quiet)
+        show_result(execution, flow, home, [*flow.warnings, *notices], as_json, output)
 
-            if output in execution.outputs:
-                write_stdout(to_string(mask_tree(execution.outputs[output])) + "\n")
-            else:
-                sys.stderr.write(
-                    f"error: output {output!r} was not produced "
-                    f"(execution {execution.id} ended {execution.state.current.value})\n"
-                )
-                failed = True
+
+def make_view() -> Any:
+    """The live display of a run: plain lines for a pipe or CI log, Rich on a terminal."""
+    from kflow.cli.views import PlainView, plain_output
+
+    if plain_output():
+        return PlainView()
+    from kflow.cli.render import LiveView
+
+    return LiveView()
+
+
+def show_result(
+    execution: Any,
+    flow: Any,
+    home: Any,
+    warnings: list[Notice],
+    as_json: bool,
+    output: str | None,
+) -> None:
+    """Print how a run ended (summary, ``--json`` or one ``--output``) and end with its
+    exit code: 0 SUCCESS/WARNING, 1 FAILED/KILLED/CANCELLED, PAUSED_EXIT when paused."""
+    import typer
+
+    from kflow.cli.pipes import drop_stdout, write_stdout
+    from kflow.cli.views import plain_output
+    from kflow.secrets import mask_tree
+    from kflow.states import State
+
+    plain = plain_output()
+    failed = execution.state.current in (State.FAILED, State.KILLED, State.CANCELLED)
+    if as_json:
+        # encrypted values stay in their encrypted form, as in Kestra's API
+        doc = execution.to_dict()
+        doc["warnings"] = [w.to_dict() for w in warnings]  # always present
+        from kflow.cli.jsonout import dumps
+
+        write_stdout(dumps(doc) + "\n")
+    elif output is not None:
+        from kflow.expr.values import to_string
+
+        if output in execution.outputs:
+            write_stdout(to_string(mask_tree(execution.outputs[output])) + "\n")
         else:
-            try:
-                if plain:
-                    from kflow.cli.views import plain_summary
+            sys.stderr.write(
+                f"error: output {output!r} was not produced "
+                f"(execution {execution.id} ended {execution.state.current.value})\n"
+            )
+            failed = True
+    else:
+        try:
+            if plain:
+                from kflow.cli.views import plain_summary
 
-                    write_stdout(plain_summary(execution, home))
-                else:
-                    from kflow.cli.render import print_summary
+                write_stdout(plain_summary(execution, home))
+            else:
+                from kflow.cli.render import print_summary
 
-                    print_summary(execution, home)
-            except BrokenPipeError:  # the exit code still tells how the run ended
-                drop_stdout()
+                print_summary(execution, home)
+        except BrokenPipeError:  # the exit code still tells how the run ended
+            drop_stdout()
+    if execution.state.current is State.PAUSED:
+        from kflow.cli.resume import PAUSED_EXIT, paused_line
+
+        sys.stderr.write(paused_line(execution, flow) + "\n")
+        raise typer.Exit(PAUSED_EXIT)
     if failed:
         raise typer.Exit(1)

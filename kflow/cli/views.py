@@ -28,6 +28,8 @@ STATE_STYLE = {
     "FAILED": "bold red",
     "KILLED": "red",
     "SKIPPED": "dim",
+    "PAUSED": "magenta",
+    "CANCELLED": "red",
 }
 LEVEL_STYLE = {"ERROR": "red", "WARN": "yellow", "DEBUG": "dim", "TRACE": "dim", "INFO": ""}
 MAX_CELL = 200

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from kflow.engine.outputs import parents_entry
 from kflow.errors import KflowError, StorageError
 from kflow.records import TaskRun, iso_instant
+from kflow.states import State
 from kflow.storage.base import execution_prefix, taskrun_prefix, to_uri, uri_path
 from kflow.tasks.base import RunContext
 
@@ -22,13 +23,17 @@ if TYPE_CHECKING:
 
 
 def kestra_envs() -> dict[str, str]:
-    """``envs``: variables starting with ``KESTRA_``, prefix stripped, lower-cased."""
-    out = {}
+    """``envs``: variables starting with ``ENV_`` (Kestra's ``env-vars-prefix`` today) or
+    ``KESTRA_`` (its default before), prefix stripped, lower-cased; ``ENV_`` wins when
+    both give a name."""
+    out: dict[str, str] = {}
     for key, value in os.environ.items():
         if key.startswith("KESTRA_") and not key.startswith(("KESTRA_CONFIGURATION",)):
             if key == "KESTRA_PLUGINS_PATH":
                 continue
-            out[key[len("KESTRA_") :].lower()] = value
+            out.setdefault(key[len("KESTRA_") :].lower(), value)
+        elif key.startswith("ENV_") and len(key) > 4:
+            out[key[4:].lower()] = value
     return out
 
 
@@ -36,7 +41,8 @@ class Services:
     """What expression functions (``read``, ``fileSize``, ``secret``...) may reach.
 
     ``read()`` is limited to the current execution's files (and its parent's, for a
-    subflow), as in Kestra.
+    subflow) and namespace files, as in Kestra; a namespace file is read where the run
+    keeps it (:mod:`kflow.storage.namespace`), a missing one with Kestra's message.
 
     ``on_secret`` receives every value ``secret()`` hands out, so that the runner masks it
     in log lines (Kestra's ``RunContextLogger.usedSecret``); outside a run it is ``None``.
@@ -51,8 +57,10 @@ class Services:
         allowed_prefixes: list[str],
         error_logs: Any = None,
         on_secret: Callable[[str], None] | None = None,
+        store: Any = None,
     ) -> None:
         self.storage = storage
+        self.store = store  # the execution store, which holds the KV store
         self.namespace = namespace
         self.flow_id = flow_id
         self.execution_id = execution_id
@@ -62,26 +70,44 @@ class Services:
 
     def check_file(self, uri: str) -> None:
         """Refuse a ``kestra:///`` URI outside this execution's files (StorageError), as
-        Kestra bounds ``read()`` and the storage tasks."""
+        Kestra bounds ``read()`` and the storage tasks. Namespace files
+        (``kestra:///<ns>/_files/…``) may be read: Kestra OSS restricts no namespace."""
+        from kflow.storage.namespace import is_namespace_file
+
         path = uri_path(uri)
-        if not any(path.startswith(p + "/") for p in self.allowed_prefixes):
-            raise StorageError(
-                f"Unable to read the file '{uri}' as it didn't belong to the current execution"
-            )
+        if any(path.startswith(p + "/") for p in self.allowed_prefixes):
+            return
+        if is_namespace_file(uri):
+            return
+        raise StorageError(
+            f"Unable to read the file '{uri}' as it didn't belong to the current execution"
+        )
+
+    def _namespace_file(self, uri: str) -> tuple[Any, str] | None:
+        """(NamespaceFiles, path) when ``uri`` is a namespace file, else None."""
+        from kflow.storage.namespace import NamespaceFiles, is_namespace_file
+
+        if not is_namespace_file(uri):
+            return None
+        ns_path, _, rel = uri_path(uri)[1:].partition("/_files/")
+        return NamespaceFiles(self.storage, ns_path.replace("/", ".")), rel
 
     def read_file(self, uri: str) -> bytes:
         if not uri.startswith("kestra://"):
-            # a namespace file
-            uri = to_uri(f"/{self.namespace.replace('.', '/')}/_files/{uri.lstrip('/')}")
-        else:
-            self.check_file(uri)
-        with self.storage.open(uri) as fh:
+            # a namespace file of the flow's namespace
+            from kflow.storage.namespace import namespace_file_uri
+
+            uri = namespace_file_uri(self.namespace, uri)
+        self.check_file(uri)
+        found = self._namespace_file(uri)
+        with found[0].open(found[1]) if found else self.storage.open(uri) as fh:
             data: bytes = fh.read()
             return data
 
     def file_size(self, uri: str) -> int:
         self.check_file(uri)
-        size: int = self.storage.size(uri)
+        found = self._namespace_file(uri)
+        size: int = found[0].size(found[1]) if found else self.storage.size(uri)
         return size
 
     def file_exists(self, uri: str) -> bool:
@@ -93,19 +119,17 @@ class Services:
         return exists
 
     def secret(self, key: str) -> str:
-        """Kestra OSS reads secrets from ``SECRET_<KEY>`` env vars, base64-encoded."""
-        import base64
+        """Kestra OSS reads secrets from ``SECRET_<KEY>`` env vars, base64-encoded; a
+        ``kflow run --secrets FILE`` file gives them too (and wins)."""
+        from kflow.secrets import lookup_secret
 
-        raw = os.environ.get(f"SECRET_{key}")
-        if raw is None:
+        value = lookup_secret(key)
+        if value is None:
             raise KflowError(
                 f"Cannot find secret for key '{key}'",
-                hint=f"set the environment variable SECRET_{key} to the base64 of the value",
+                hint=f"set the environment variable SECRET_{key} to the base64 of the value, "
+                "or give it in a file: kflow run --secrets FILE",
             )
-        try:
-            value = base64.b64decode(raw).decode("utf-8")
-        except ValueError as exc:
-            raise KflowError(f"SECRET_{key} is not valid base64") from exc
         self.used_secret(value)
         return value
 
@@ -114,8 +138,14 @@ class Services:
         if value and self._on_secret is not None:
             self._on_secret(value)
 
-    def kv(self, key: str, namespace: str | None = None, error_on_missing: bool = False) -> Any:
-        raise KflowError("the kv() function needs a KV store, which kflow does not have yet")
+    def kv(self, key: str, namespace: str | None = None) -> Any:
+        """The typed value of ``key`` in ``namespace`` (default: the flow's); KeyError when
+        absent, KVError when it expired (:mod:`kflow.kv`)."""
+        if self.store is None:
+            raise KflowError("kv() needs the execution store: evaluate it in a run")
+        from kflow.kv import NamespaceKV
+
+        return NamespaceKV(self.store, namespace or self.namespace).get(key)
 
     def error_logs(self) -> list[dict[str, Any]]:
         return list(self._error_logs() if self._error_logs else [])
@@ -208,7 +238,8 @@ class TaskRunContext(RunContext):
 
     def put_file(self, path: Path, name: str | None = None) -> str:
         name = name or Path(path).name
-        if "/" in name or name in ("", ".", ".."):
+        # a name may have folders (DownloadFiles keeps the namespace file's path)
+        if any(part in ("", ".", "..") for part in name.split("/")):
             raise StorageError(f"invalid stored file name {name!r}")
         uri = to_uri(f"{self.storage_prefix()}/{name}")
         return self._executor.storage.put(uri, Path(path))
@@ -216,7 +247,16 @@ class TaskRunContext(RunContext):
     def open_file(self, uri: str) -> BinaryIO:
         return self._executor.storage.open(uri)
 
+    def namespace_files(self, namespace: str | None = None) -> Any:
+        from kflow.storage.namespace import NamespaceFiles
+
+        return NamespaceFiles(self._executor.storage, namespace or self.namespace)
+
     def working_dir(self) -> Path:
+        # a WorkingDirectory's children all get its directory (removed when it ends)
+        shared = self._executor.shared_dir(self.taskrun.parent_taskrun_id)
+        if shared is not None:
+            return shared
         base = self._executor.home / "tmp"
         base.mkdir(parents=True, exist_ok=True)
         path = Path(tempfile.mkdtemp(prefix=f"{self.task_id}-", dir=base)).resolve()
@@ -238,6 +278,19 @@ class TaskRunContext(RunContext):
 
     def add_secret(self, value: str) -> None:
         self._executor.add_secret(value)
+
+    def update_labels(self, labels: Mapping[str, str]) -> None:
+        self._executor.update_labels(labels)
+        self._vars = None
+
+    def exit_execution(self, state: State) -> None:
+        self._executor.request_exit(state)
+
+    def find_flow(self, namespace: str, flow_id: str) -> Any:
+        flows = self._executor.flows
+        if flows is None:
+            raise KflowError("no flows directory to look flows up in")
+        return flows.find(namespace, flow_id)
 
     def run_subflow(
         self,

@@ -7,6 +7,11 @@ or on threads. Every task run is saved when it starts and when it ends.
 A run can be killed (:meth:`Executor.kill`; Ctrl-C or SIGTERM when run from the main
 thread): no task starts any more, running ones are told through ``ctx.cancelled`` (a
 script's whole process group is stopped), and everything unfinished ends KILLED.
+
+A Pause without a duration pauses the run: no task starts any more, running ones end, the
+flowables around the Pause stay RUNNING and the execution is saved PAUSED. A later
+:meth:`Executor.resume` walks the flow again over the stored task runs: a finished run is
+kept (its outputs feed later tasks), an unfinished one goes on (see kflow.engine.resume).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import sys
 import threading
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,7 +39,7 @@ from kflow.secrets import MASK
 from kflow.states import State, apply_allowances, guess_final_state
 from kflow.storage.base import Storage, execution_prefix, input_prefix, to_uri
 from kflow.store.base import ExecutionStore, LogRecord
-from kflow.tasks.base import ChildGroup, FlowableTask, TaskResult, truthy_string
+from kflow.tasks.base import ChildGroup, FlowablePlan, FlowableTask, TaskResult, truthy_string
 
 MAX_SUBFLOW_DEPTH = 10
 MAX_POOL_THREADS = 64
@@ -72,7 +78,7 @@ class Event(NamedTuple):
 EventCallback = Callable[[Event], None]
 
 # A run ending in one of these stops its sequence (and a loop with a limit).
-_STOPS = frozenset({State.FAILED, State.KILLED})
+_STOPS = frozenset({State.FAILED, State.KILLED, State.CANCELLED})
 
 
 def allow_deep_flows() -> None:
@@ -144,6 +150,8 @@ class Executor:
         self._seq = 0
         self._background: list[threading.Thread] = []
         self._parent_prefix: str | None = None
+        # flowable task run id → the directory its children share (WorkingDirectory)
+        self._shared_dirs: dict[str, Path] = {}
         self._error_logs: list[dict[str, Any]] = []
         self._kill = _KillSwitch()
         self.retain_taskruns = RETAIN_TASKRUNS
@@ -151,6 +159,16 @@ class Executor:
         # RUNNING runs not saved yet, with when they started (see _defer_running_save)
         self._running_unsaved: dict[str, tuple[TaskRun, float]] = {}
         self._saver: threading.Thread | None = None
+        # a Pause without duration was reached: no task starts, the walk unwinds
+        self._pause = threading.Event()
+        # a Pause's CANCEL behavior: no task starts, the execution ends CANCELLED
+        self._cancel = threading.Event()
+        # the state an Exit task ended the execution with: no task starts, parents take it
+        self._exit: State | None = None
+        # the stored runs a resumed walk takes up again, by their place in the flow
+        self._existing: dict[tuple[str | None, str, str | None, int | None], deque[TaskRun]] = {}
+        # held while this process runs or waits on the execution (kflow.engine.resume)
+        self.pause_lock: Any = None
 
     # ================================================================= creation
     def prepare(
@@ -253,6 +271,7 @@ class Executor:
                 prefixes,
                 error_logs=lambda: self._error_logs,
                 on_secret=self.add_secret,
+                store=self.store,
             ),
         }
         if execution.trigger is not None:
@@ -308,6 +327,39 @@ class Executor:
             raise result
         return result
 
+    def resume(self, execution: Execution) -> Execution:
+        """Continue a PAUSED execution read from the store (its Pause marked resumed by
+        :func:`kflow.engine.resume.mark_resumed`, or still paused), to its end or to the
+        next pause. Finished task runs are kept and their outputs seen by later tasks."""
+        from kflow.engine.outputs import build_views
+        from kflow.records import TaskRunList
+
+        runs = self.store.get_taskruns(execution.id)  # with their stored seq
+        execution.task_runs = TaskRunList(runs)
+        execution.task_runs.bind(self.store, execution.id)
+        self.execution = execution
+        self._seq = max((r.seq for r in runs), default=0)
+        self._existing = {}
+        for run in runs:
+            key = (run.parent_taskrun_id, run.task_id, run.value, run.iteration)
+            self._existing.setdefault(key, deque()).append(run)
+        outputs, tasks = build_views(runs)
+        self.outputs_view.clear()
+        self.outputs_view.update(outputs)
+        self.tasks_view.clear()
+        self.tasks_view.update(tasks)
+        self._error_logs = [
+            {"taskId": r.task_id, "message": r.message, "timestamp": r.timestamp}
+            for r in self.store.get_logs(execution.id)
+            if r.level == "ERROR"
+        ]
+        self._pause.clear()
+        if self.depth == 0:  # this walk takes the resume up
+            from kflow.engine.resume import resumed_mark
+
+            resumed_mark(self.home, execution.id).unlink(missing_ok=True)
+        return self.run(execution)
+
     def kill(self) -> None:
         """Stop the run (and its subflows): running tasks are told to stop, a script's
         whole process group is killed, no other task starts; they all end KILLED."""
@@ -347,6 +399,12 @@ class Executor:
         finally:
             with self._kill.lock:
                 self._kill.executors.remove(self)
+            if self.pause_lock is not None:
+                self.pause_lock.release()
+                if execution.state.current.terminal:
+                    from kflow.engine.resume import forget
+
+                    forget(self.home, execution.id)
 
     def _walk(self, execution: Execution) -> Execution:
         killed = self._kill.event
@@ -362,6 +420,12 @@ class Executor:
         final = main_state
         for t in self._background:
             t.join()
+        if self._pause.is_set() and not killed.is_set():
+            return self._suspend(execution)
+        if self._cancel.is_set():
+            final = State.CANCELLED
+        if self._exit is not None:
+            final = self._exit
         if self.flow.outputs and not killed.is_set():
             try:
                 execution.outputs = self._flow_outputs()
@@ -381,7 +445,23 @@ class Executor:
             self.base_context["execution"] = dict(
                 self.base_context["execution"], state=final.value, outputs=execution.outputs
             )
+            self._exit = None  # an Exit ends the execution, not what runs after it
             self._run_sequence(self.flow.after_execution, None, None, None, [])
+        self.store.flush()
+        return execution
+
+    def _suspend(self, execution: Execution) -> Execution:
+        """End the walk of a paused run: every unfinished run (the Pause, the flowables
+        around it) saved as it is, the execution saved PAUSED."""
+        with self.lock:
+            for tr in execution.task_runs.in_memory():
+                if not tr.state.current.terminal:
+                    self._running_unsaved.pop(tr.id, None)
+                    self.store.save_taskrun(execution, tr)
+            if execution.state.current is not State.PAUSED:
+                execution.state.set(State.PAUSED)
+            self.store.save_execution(execution)
+        self._emit(Event("execution", execution, depth=self.depth))
         self.store.flush()
         return execution
 
@@ -415,13 +495,35 @@ class Executor:
         for spec in specs:
             if spec.disabled:
                 continue
-            if killed.is_set():  # no task starts once the run is killed
+            if killed.is_set() or self._stopping():  # no task starts once killed or paused
                 break
             state = self._run_task(spec, parent, value, iteration, ancestors).state.current
             states.add(state)
-            if state in _STOPS:
+            if state in _STOPS or not state.terminal:  # not terminal: paused inside
                 break
         return states
+
+    def update_labels(self, labels: Mapping[str, str]) -> None:
+        """The Labels task: merge ``labels`` into the execution's (a key set again takes
+        the new value), seen by later tasks as ``{{ labels.key }}`` and stored at once."""
+        ex = self.execution
+        assert ex is not None
+        with self.lock:
+            kept = [item for item in ex.labels if item["key"] not in labels]
+            ex.labels = kept + [{"key": k, "value": v} for k, v in labels.items()]
+            self.base_context["labels"] = labels_view(ex.labels)
+            self.store.save_execution(ex)
+
+    def request_exit(self, state: State) -> None:
+        """The Exit task: no task starts any more; the flowables around it and the
+        execution end in ``state`` (tasks still running in parallel branches finish)."""
+        with self.lock:
+            if self._exit is None:
+                self._exit = state
+
+    def _stopping(self) -> bool:
+        """A pause or a CANCEL behavior stops every task from starting."""
+        return self._pause.is_set() or self._cancel.is_set() or self._exit is not None
 
     def _new_taskrun(
         self, spec: TaskSpec, parent: TaskRun | None, value: str | None, iteration: int | None
@@ -456,25 +558,44 @@ class Executor:
     ) -> TaskRun:
         ex = self.execution
         assert ex is not None
-        tr = self._new_taskrun(spec, parent, value, iteration)
+        taken = self._take_existing(spec, parent, value, iteration)
+        if taken is not None and taken.state.current.terminal:
+            if self.on_event is not None:  # a resumed run shows what ran before the pause
+                self._emit(Event("taskrun", ex, taken, depth=self.depth))
+            return taken
+        tr = taken or self._new_taskrun(spec, parent, value, iteration)
         tr.keys = tuple(value_keys(tr, ancestors))  # its record's expression
         ctx = TaskRunContext(self, spec, tr, ancestors)
         self._kill.enter(ctx)
         try:
-            if spec.run_if is not MISSING:
+            if taken is not None:  # started before the pause: its runIf was evaluated
+                pass
+            elif spec.run_if is not MISSING:
                 try:
                     cond = ctx.render(spec.run_if)
                 except KflowError as exc:
                     return self._finish(tr, ancestors, State.FAILED, None, f"runIf: {exc.message}")
                 if not truthy_string(cond if not isinstance(cond, bool) else str(cond).lower()):
                     return self._finish(tr, ancestors, State.SKIPPED, None, None)
-            with self.lock:
-                tr.state.set(State.RUNNING)
-                self._defer_running_save(tr)
+            if taken is None:
+                with self.lock:
+                    tr.state.set(State.RUNNING)
+                    self._defer_running_save(tr)
             if self.on_event is not None:  # no event to build for no one
                 self._emit(Event("taskrun", ex, tr, depth=self.depth))
-            if spec.task_class.flowable:
+            if getattr(spec.task_class, "pauses", False):
+                outcome = self._run_pause(spec, tr, ctx, ancestors)
+                if outcome is None:  # paused until a resume: left unfinished
+                    return tr
+                state, outputs, error = outcome
+            elif spec.task_class.flowable:
                 state, outputs, error = self._run_flowable(spec, tr, ctx, ancestors)
+                if self._pause.is_set() and not self._kill.event.is_set():
+                    return tr  # paused inside: stays RUNNING until resumed
+                if self._cancel.is_set() and state is not State.FAILED:
+                    state = State.CANCELLED
+                if self._exit is not None:  # an Exit inside: every parent ends as it says
+                    state = self._exit
             else:
                 state, outputs, error = self._run_runnable(spec, tr, ctx)
             if state is State.FAILED and self._kill.event.is_set():
@@ -486,6 +607,138 @@ class Executor:
         finally:
             self._kill.leave(ctx)
             ctx.cleanup()
+
+    def _take_existing(
+        self, spec: TaskSpec, parent: TaskRun | None, value: str | None, iteration: int | None
+    ) -> TaskRun | None:
+        """In a resumed walk, the stored run at this place of the flow (None: a new one)."""
+        if not self._existing:
+            return None
+        key = (parent.id if parent is not None else None, spec.id, value, iteration)
+        with self.lock:
+            runs = self._existing.get(key)
+            if not runs:
+                return None
+            run = runs.popleft()
+            if not runs:
+                del self._existing[key]
+            return run
+
+    # ----------------------------------------------------------------- pause
+    def _run_pause(
+        self, spec: TaskSpec, tr: TaskRun, ctx: TaskRunContext, ancestors: list[TaskRun]
+    ) -> tuple[State, dict[str, Any] | None, str | None] | None:
+        """A Pause task run (kflow.tasks.flow.pause). None: the run pauses here (the walk
+        unwinds and the execution is saved PAUSED); else the Pause's final state."""
+        ex = self.execution
+        assert ex is not None
+        task = spec.task_class(spec)
+        resumed = tr.state.current is State.RUNNING and any(
+            s is State.PAUSED for s, _ in tr.state.histories
+        )
+        if tr.state.current is State.PAUSED:  # taken up still paused: another was resumed
+            self._pause.set()
+            return None
+        target = State.SUCCESS
+        if not resumed:
+            try:
+                wait = task.wait(ctx, spec.timeout)  # type: ignore[attr-defined]
+            except KflowError as exc:
+                return State.FAILED, None, exc.message
+            if wait.seconds is None and self.depth > 0:
+                return (
+                    State.FAILED,
+                    None,
+                    "a Pause without pauseDuration cannot pause a subflow run by kflow: "
+                    "give it a pauseDuration, or pause the parent flow instead",
+                )
+            if wait.seconds is not None and self.depth == 0 and self.pause_lock is None:
+                from kflow.engine.resume import PauseLock
+
+                # before the run is saved PAUSED: `kflow resume` then hands it over to
+                # this process (which waits) instead of running it a second time
+                self.pause_lock = PauseLock(self.home, ex.id)
+                self.pause_lock.acquire()
+            self._mark_paused(ex, tr)
+            if wait.seconds is None:
+                self._pause.set()
+                return None
+            outcome = self._wait_paused(ex, tr, wait.seconds)
+            if outcome == "killed":
+                return State.KILLED, None, None
+            if outcome == "elapsed":
+                target = wait.state
+                with self.lock:
+                    tr.state.set(State.RUNNING)
+                    self._defer_running_save(tr)
+                level, what = _ELAPSED[(wait.source == "timeout", target)]
+                self.log(tr, level, f"{wait.source} {wait.text} elapsed without a resume: {what}")
+            self._unpause_execution(ex)
+        outputs = dict(tr.outputs or {})
+        if outputs:  # onResume values, seen by the tasks after the pause
+            with self.lock:
+                merge_run(self.outputs_view, tr.task_id, value_keys(tr, ancestors), outputs)
+        if target is State.CANCELLED:
+            self._cancel.set()
+            return State.CANCELLED, outputs, None
+        if target is State.FAILED:
+            return State.FAILED, outputs, None
+        if task.prop("tasks"):  # deprecated children, run after the resume
+            state, _, error = self._run_flowable(spec, tr, ctx, ancestors)
+            if self._pause.is_set() and not self._kill.event.is_set():
+                return None
+            if target is State.WARNING and state is State.SUCCESS:
+                state = State.WARNING
+            return state, outputs, error
+        return target, outputs, None
+
+    def _mark_paused(self, ex: Execution, tr: TaskRun) -> None:
+        with self.lock:
+            tr.state.set(State.PAUSED)
+            self._running_unsaved.pop(tr.id, None)
+            self.store.save_taskrun(ex, tr)
+            if ex.state.current is not State.PAUSED:
+                ex.state.set(State.PAUSED)
+                self.store.save_execution(ex)
+        if self.on_event is not None:
+            self._emit(Event("taskrun", ex, tr, depth=self.depth))
+            self._emit(Event("execution", ex, depth=self.depth))
+
+    def _unpause_execution(self, ex: Execution) -> None:
+        """The execution goes RUNNING again once no run of it is PAUSED."""
+        with self.lock:
+            if ex.state.current is State.PAUSED and not any(
+                r.state.current is State.PAUSED for r in ex.task_runs.in_memory()
+            ):
+                ex.state.set(State.RUNNING)
+                self.store.save_execution(ex)
+        self._emit(Event("execution", ex, depth=self.depth))
+
+    def _wait_paused(self, ex: Execution, tr: TaskRun, seconds: float) -> str:
+        """Wait out a Pause's duration: ``elapsed``, ``killed``, or ``resumed`` when
+        another process (``kflow resume``) or a Resume task resumed it first (its onResume
+        values are then its outputs)."""
+        from kflow.engine.resume import POLL_SECONDS, resumed_mark
+
+        mark = resumed_mark(self.home, ex.id)
+        deadline = time.monotonic() + seconds
+        killed = self._kill.event
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return "elapsed"
+            if wait_for(killed, min(left, POLL_SECONDS)):
+                return "killed"
+            if not mark.exists():  # nothing resumed: the store is not read
+                continue
+            stored = next((r for r in self.store.get_taskruns(ex.id) if r.id == tr.id), None)
+            if stored is not None and stored.state.current is State.RUNNING:
+                mark.unlink(missing_ok=True)
+                with self.lock:
+                    tr.state.set(State.RUNNING)
+                    tr.outputs = stored.outputs
+                    self._defer_running_save(tr)
+                return "resumed"
 
     def _finish(
         self,
@@ -574,6 +827,9 @@ class Executor:
         self, spec: TaskSpec, tr: TaskRun, ctx: TaskRunContext
     ) -> tuple[State, dict[str, Any] | None, str | None]:
         task = spec.task_class(spec)
+        cache = self._task_cache(spec, tr, ctx)
+        if cache is not None and not isinstance(cache, _CacheSlot):
+            return cache  # a hit, or properties that cannot be rendered
         # a task's own retry, else the nearest enclosing flowable's (Kestra restarts the
         # failed children of a flowable that has a retry), else the flow's
         inherited = next((a.retry_policy for a in reversed(ctx.ancestors) if a.retry_policy), None)
@@ -619,7 +875,37 @@ class Executor:
             tr.state.set(State.RUNNING)
         if state is State.SUCCESS and attempt > 1 and retry.get("warningOnRetry"):
             state = State.WARNING
+        if cache is not None and state in (State.SUCCESS, State.WARNING):
+            from kflow.engine import taskcache
+
+            taskcache.store(self.home, cache.key, cache.settings, state,
+                            to_json_outputs(outputs or {}))  # fmt: skip
         return state, outputs, error
+
+    def _task_cache(
+        self, spec: TaskSpec, tr: TaskRun, ctx: TaskRunContext
+    ) -> _CacheSlot | tuple[State, dict[str, Any] | None, str | None] | None:
+        """``taskCache`` (:mod:`kflow.engine.taskcache`): None when off; the (state,
+        outputs, error) to end the run with on a hit (or when the properties cannot be
+        rendered); else where to keep the run's outputs."""
+        raw = spec.raw.get("taskCache") if spec.raw else None
+        if raw is None:
+            return None
+        from kflow.engine import taskcache
+
+        settings = taskcache.cache_settings(raw)
+        if settings is None:
+            return None
+        try:
+            rendered = ctx.render(dict(spec.props))
+        except KflowError as exc:
+            return State.FAILED, None, exc.message
+        key = taskcache.cache_key(tr.namespace, tr.flow_id, spec.id, spec.type, tr.value, rendered)
+        hit = taskcache.lookup(self.home, key)
+        if hit is not None:
+            self.log(tr, "INFO", "Outputs taken from the task cache (taskCache): the task did not run")
+            return hit[0], hit[1], None
+        return _CacheSlot(key, settings)
 
     def _summary(
         self, task: Any, tr: TaskRun, outputs: dict[str, Any] | None, duration_ms: float
@@ -714,9 +1000,10 @@ class Executor:
             state = State.FAILED
             error = plan.failed
         else:
-            state = guess_final_state(
-                self._run_groups(plan.groups, plan.concurrency, tr, child_ancestors)
-            )
+            try:
+                state = guess_final_state(self._run_plan(plan, tr, ancestors))
+            except KflowError as exc:  # a driving flowable's own failure (outputFiles...)
+                state, error = State.FAILED, exc.message
         if state in (State.FAILED, State.KILLED) and spec.errors:
             self._run_sequence(spec.errors, tr, None, None, child_ancestors)
         if spec.finally_:
@@ -724,6 +1011,29 @@ class Executor:
         if state is State.FAILED and type(task).failure_is_warning:
             state = State.WARNING
         return state, tr.outputs, error
+
+    def _run_plan(self, plan: FlowablePlan, tr: TaskRun, ancestors: list[TaskRun]) -> set[State]:
+        """Run a flowable's children: its groups, or its own ``drive``, with the directory
+        they share (if any) known to their ``ctx.working_dir()``."""
+        child_ancestors = [*ancestors, tr]
+        if plan.workdir is not None:
+            with self.lock:
+                self._shared_dirs[tr.id] = plan.workdir
+        try:
+            if plan.drive is None:
+                return self._run_groups(plan.groups, plan.concurrency, tr, child_ancestors)
+            return plan.drive(_Children(self, tr, ancestors))
+        finally:
+            if plan.workdir is not None:
+                with self.lock:
+                    self._shared_dirs.pop(tr.id, None)
+
+    def shared_dir(self, taskrun_id: str | None) -> Path | None:
+        """The directory the children of flowable run ``taskrun_id`` share, if any."""
+        if taskrun_id is None:
+            return None
+        with self.lock:
+            return self._shared_dirs.get(taskrun_id)
 
     def _run_groups(
         self,
@@ -745,7 +1055,7 @@ class Executor:
                 states |= group_states
                 if not group_states.isdisjoint(_STOPS):
                     break
-                if self._kill.event.is_set():
+                if self._kill.event.is_set() or self._stopping():
                     break
             return states
         workers = len(groups) if concurrency <= 0 else min(concurrency, len(groups))
@@ -760,7 +1070,7 @@ class Executor:
             while True:
                 with take:
                     item = next(pending, None)
-                if item is None or killed.is_set():
+                if item is None or killed.is_set() or self._stopping():
                     return
                 i, group = item
                 # with a limit, no new group starts after a failure; without one (0), every
@@ -908,6 +1218,50 @@ class Executor:
                 self.on_event = None
             if first and not isinstance(exc, BrokenPipeError):
                 self.log(None, "WARN", f"progress display stopped: {type(exc).__name__}: {exc}")
+
+
+class _Children:
+    """:class:`kflow.tasks.base.Children` for one flowable run (see FlowablePlan.drive)."""
+
+    def __init__(self, executor: Executor, tr: TaskRun, ancestors: list[TaskRun]) -> None:
+        self._executor = executor
+        self._tr = tr
+        self._ancestors = ancestors  # the flowable's own
+        self._child_ancestors = [*ancestors, tr]
+
+    def run(self, tasks: Sequence[TaskSpec], iteration: int | None = None) -> set[State]:
+        return self._executor._run_sequence(
+            tuple(tasks), self._tr, None, iteration, self._child_ancestors
+        )
+
+    def set_outputs(self, outputs: Mapping[str, Any]) -> None:
+        ex = self._executor
+        tr = self._tr
+        values = to_json_outputs(dict(outputs))
+        with ex.lock:
+            tr.outputs = values
+            merge_run(ex.outputs_view, tr.task_id, value_keys(tr, self._ancestors), values)
+
+    def stopped(self) -> bool:
+        ex = self._executor
+        return ex._kill.event.is_set() or ex._stopping()
+
+
+# the log line of a Pause whose duration elapsed: (timeout?, final state) → level, text
+_ELAPSED = {
+    (False, State.SUCCESS): ("INFO", "the execution goes on"),
+    (False, State.WARNING): ("WARN", "the pause ends WARNING (behavior WARN)"),
+    (False, State.FAILED): ("ERROR", "the pause fails (behavior FAIL)"),
+    (False, State.CANCELLED): ("WARN", "the execution is cancelled (behavior CANCEL)"),
+    (True, State.FAILED): ("ERROR", "the pause fails (its timeout)"),
+}
+
+
+class _CacheSlot(NamedTuple):
+    """Where a run with ``taskCache`` keeps its outputs."""
+
+    key: str
+    settings: Any
 
 
 def _correlation(parent: Execution | None) -> str:

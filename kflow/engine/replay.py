@@ -43,11 +43,13 @@ def execution_context(
     parent: Execution | None = None,
     *,
     decrypt: bool = False,
+    store: Any = None,
 ) -> dict[str, Any]:
     """What ``{{ ... }}`` sees after the run: flow, execution, inputs, outputs, tasks, vars...
 
     Encrypted values stay encrypted, as in Kestra's Debug Expression; ``decrypt=True``
-    (``kflow eval --decrypt``) gives their plaintext, as tasks saw it.
+    (``kflow eval --decrypt``) gives their plaintext, as tasks saw it. ``store`` (the
+    execution store) lets ``kv()`` read the KV store as it is now.
     """
     from kflow.flow.inputs import input_context
     from kflow.flow.loader import parse_yaml
@@ -86,7 +88,9 @@ def execution_context(
         "labels": labels,
         "envs": kestra_envs(),
         "globals": {},
-        "_kflow": Services(storage, execution.namespace, execution.flow_id, execution.id, prefixes),
+        "_kflow": Services(
+            storage, execution.namespace, execution.flow_id, execution.id, prefixes, store=store
+        ),
     }
     if execution.trigger is not None:
         ctx["trigger"] = execution.trigger.get("variables", {})

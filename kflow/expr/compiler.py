@@ -21,7 +21,7 @@ from kflow.expr.runtime import SERVICES_KEY
 
 HELPERS = (
     "k_add", "k_sub", "k_mul", "k_div", "k_mod", "k_eq", "k_ne", "k_lt", "k_gt", "k_le",
-    "k_ge", "k_concat", "k_contains", "k_range_op", "k_neg", "k_pos", "k_bool", "k_if",
+    "k_ge", "k_concat", "k_contains", "k_is_in", "k_not_in", "k_range_op", "k_neg", "k_pos", "k_bool", "k_if",
     "k_coalesce", "k_undefined_coalesce", "k_guard", "k_defined", "k_default", "k_map",
     "k_var", "k_novar", "k_set", "k_iter", "k_attr", "k_item", "k_method", "k_call",
     "k_filter", "k_test", "k_block_call", "k_str", "k_plain", "Loop",
@@ -31,6 +31,7 @@ _BINARY = {
     "+": "k_add", "-": "k_sub", "*": "k_mul", "/": "k_div", "%": "k_mod",
     "==": "k_eq", "!=": "k_ne", "<": "k_lt", ">": "k_gt", "<=": "k_le", ">=": "k_ge",
     "~": "k_concat", "contains": "k_contains", "..": "k_range_op",
+    "isIn": "k_is_in", "notIn": "k_not_in",
 }  # fmt: skip
 
 # Pebble wraps these in `catch (Exception)`: a missing operand is not a missing value any more

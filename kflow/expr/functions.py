@@ -467,6 +467,7 @@ def random_port() -> int:
 # execution services: files, secrets, KV, logs
 
 _KESTRA_SCHEME = "kestra:///"
+_NSFILE_SCHEME = "nsfile://"
 
 
 def _flow_namespace(context: Mapping[str, Any], services: Any = None) -> str:
@@ -490,8 +491,22 @@ def _file_uri(context: Mapping[str, Any], path: Any, namespace: Any, function: s
     if not isinstance(path, str):
         raise ExpressionError(f"Unable to read the file {java_to_string(path)}")
     services = services_of(context, function)
+    if path.startswith(_NSFILE_SCHEME):
+        # Kestra 1.x: nsfile:///path (the flow's namespace) or nsfile://<namespace>/path
+        authority, _, path = path[len(_NSFILE_SCHEME) :].partition("/")
+        if authority and isinstance(namespace, str):
+            raise ExpressionError(
+                "You cannot set a namespace both as the function argument and inside the URI"
+            )
+        namespace = authority or namespace
     ns = namespace if isinstance(namespace, str) else _flow_namespace(context, services)
-    return namespace_file_uri(ns, path)
+    from kflow.storage.namespace import normalize
+
+    try:
+        relative = normalize(path)
+    except KflowError as e:
+        raise ExpressionError(f"{function}(): {e.message}", hint=e.hint) from None
+    return namespace_file_uri(ns, relative[1:])
 
 
 def _service_call(function: str, call: Callable[[], Any]) -> Any:
@@ -669,6 +684,11 @@ def kv(
             return _service_call("kv", functools.partial(services.kv, key, ns))
         except KeyError:
             continue
+        except ExpressionError as exc:
+            # an expired entry ends the search: Kestra's error, or null without errorOnMissing
+            if exc.message != "kv(): The requested value has expired" or error_on_missing:
+                raise
+            return None
     if error_on_missing:
         shown = namespace if namespace is not None else flow_ns
         raise ExpressionError(f"The key '{key}' does not exist in the namespace '{shown}'.")

@@ -37,7 +37,8 @@ EOF = TOKEN_EOF
 
 UNARY_OPERATORS = ("not", "+", "-")
 BINARY_OPERATORS = (
-    "or", "and", "is", "is not", "contains", "==", "equals", "!=", "<", ">", "<=", ">=",
+    "or", "and", "is", "is not", "contains", "isIn", "notIn", "==", "equals", "!=", "<", ">",
+    "<=", ">=",
     "+", "-", "*", "/", "%", "|", "~", "..", "??", "???",
 )  # fmt: skip
 

@@ -43,6 +43,9 @@ UNARY = {"not": 500, "+": 500, "-": 500}
 BINARY = {
     "or": 10, "and": 15,
     "is": 20, "is not": 20, "contains": 20,
+    # Kestra's newer isIn/notIn (InExpression); precedence not in Kestra's docs: that of the
+    # other membership operator, contains
+    "isIn": 20, "notIn": 20,
     "==": 30, "equals": 30, "!=": 30, "<": 30, ">": 30, "<=": 30, ">=": 30,
     "+": 40, "-": 40,
     "*": 60, "/": 60, "%": 60,

@@ -30,7 +30,7 @@ CACHE_SIZE = 1000
 _PATH_BLOCK = re.compile(r"\{\{( *)([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*) *\}\}")
 # names the lexer reads as operators or the parser as literals
 _NOT_A_NAME = frozenset(
-    {"not", "or", "and", "is", "contains", "equals", "true", "TRUE", "false", "FALSE",
+    {"not", "or", "and", "is", "contains", "isIn", "notIn", "equals", "true", "TRUE", "false", "FALSE",
      "none", "NONE", "null", "NULL"}
 )  # fmt: skip
 

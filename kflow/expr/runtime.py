@@ -112,13 +112,23 @@ def _is_iterated(entry: Any) -> bool:
 
 
 def explain_undefined(missing: str, context: Mapping[str, Any]) -> tuple[str, str] | None:
-    """Why ``outputs.<task>...`` is missing, from the ``outputs`` and ``tasks`` maps of the
-    context: (an explanation to append to Pebble's message, a hint), or None.
+    """Why ``outputs.<task>...`` (or ``trigger``) is missing, from the ``outputs`` and
+    ``tasks`` maps of the context: (an explanation to append to Pebble's message, a hint),
+    or None.
 
     A skipped task has no outputs (suggest ``??``); a task run once per iteration value
     has its outputs keyed by those values (list them); a misspelt output name gets its
     task's output names (did you mean...)."""
     parts = _path_parts(missing)
+    if parts == ["trigger"] and "trigger" not in context:
+        return (
+            "this execution was not started by a trigger; give its variables with kflow run "
+            "--trigger-id ID (as a trigger the flow declares would), --trigger KEY=VALUE or "
+            "--trigger-file FILE",
+            "kflow run FLOW --trigger-id ID fills trigger.date/next/previous (Schedule) or "
+            "trigger.body/headers/parameters (Webhook); write `trigger.x ?? 'default'` to run "
+            "without one",
+        )
     if not parts or parts[0] != "outputs" or len(parts) < 2:
         return None
     outputs = context.get("outputs")
@@ -1056,6 +1066,28 @@ def k_contains(a: Any, right: Callable[[], Any], site: Site) -> bool:
         f"Actual type was: {java_class_name(a)}",
         site,
     )
+
+
+def k_is_in(a: Any, b: Any, site: Site = None) -> bool:
+    """``isIn`` (Kestra's newer ``InExpression``): compares ``toString()`` of the left
+    value with each element of a list, or each key and value of a map; null on either
+    side, or any other right operand, gives false."""
+    if a is None or b is None:
+        return False
+    text = java_to_string(a)
+    if isinstance(b, Mapping):
+        return any(
+            java_to_string(k) == text or (v is not None and java_to_string(v) == text)
+            for k, v in b.items()
+        )
+    if isinstance(b, list | tuple | set | frozenset):
+        return any(x is not None and java_to_string(x) == text for x in b)
+    return False
+
+
+def k_not_in(a: Any, b: Any, site: Site = None) -> bool:
+    """``notIn``: the negation of ``isIn`` (Kestra's ``NotInExpression``)."""
+    return not k_is_in(a, b, site)
 
 
 def k_range(start: Any, end: Any, increment: Any = None, site: Site = None) -> TemplateList:

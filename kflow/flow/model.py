@@ -116,6 +116,17 @@ class OutputSpec:
 
 
 @dataclass(frozen=True)
+class TriggerSpec:
+    """A declared trigger. kflow never fires one; ``kflow run --trigger-id`` runs the flow
+    with the variables it would give (:mod:`kflow.flow.triggers`)."""
+
+    id: str
+    type: str
+    props: dict[str, Any] = field(default_factory=dict)
+    location: Location = field(default_factory=Location, compare=False)
+
+
+@dataclass(frozen=True)
 class Flow:
     """A validated flow. ``source`` is the YAML text, kept with each execution.
 
@@ -138,6 +149,7 @@ class Flow:
     retry: dict[str, Any] | None = None
     path: str | None = None
     source: str = field(default="", repr=False)
+    triggers: tuple[TriggerSpec, ...] = ()
     warnings: tuple[Notice, ...] = field(default=(), compare=False, repr=False)
 
     def all_tasks(self) -> list[TaskSpec]:

@@ -11,6 +11,7 @@ import difflib
 import functools
 import gc
 import re
+import shutil
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import cached_property
@@ -19,7 +20,7 @@ from typing import Any
 
 from kflow.errors import FlowSyntaxError, FlowValidationError, KflowError
 from kflow.flow.loader import LineDict, LineList, parse_yaml, read_flow_text
-from kflow.flow.model import MISSING, Flow, InputSpec, Location, OutputSpec, TaskSpec
+from kflow.flow.model import MISSING, Flow, InputSpec, Location, OutputSpec, TaskSpec, TriggerSpec
 from kflow.notices import Notice
 from kflow.tasks import registry
 from kflow.tasks.base import (
@@ -57,6 +58,11 @@ IGNORED_FLOW_KEYS: Mapping[str, str] = {
     "deleted": "the Kestra server sets it; kflow ignores it",
 }
 
+_TRIGGERS_HINT = (
+    "run the flow as one of its triggers would start it with kflow run FLOW --trigger-id ID "
+    "(trigger.* variables), or give them with --trigger KEY=VALUE / --trigger-file FILE"
+)
+
 _EXTEND_HINT = (
     "'extend' is blueprint catalog metadata (title, description, tags), not a flow property; "
     "Kestra refuses it too: remove the 'extend:' block"
@@ -67,6 +73,8 @@ _EXTEND_HINT = (
 # only warns (a CI check of a valid flow must not depend on optional packages); ``run``
 # turns these notices into one error before any task runs (:func:`refuse_missing_extras`).
 MISSING_EXTRA = "missing-extra"
+# The code of the notice for a deprecated task type kflow still runs (Echo, the pre-0.10 scripts).
+DEPRECATED_TYPE = "deprecated-type"
 
 
 @functools.cache
@@ -292,7 +300,8 @@ def _build_flow(data: Any, text: str, path: str | None, col: _Collector) -> Flow
                 hint=f"did you mean {close}?" if close else "remove it",
             )
         elif key in IGNORED_FLOW_KEYS and data[key] not in (None, False):  # false: no effect
-            col.warn(f"'{key}' is ignored: {IGNORED_FLOW_KEYS[key]}", data, key)
+            col.warn(f"'{key}' is ignored: {IGNORED_FLOW_KEYS[key]}", data, key,
+                     hint=_TRIGGERS_HINT if key == "triggers" else None)  # fmt: skip
     _check_flow_checks(data, col)
     fid = data.get("id")
     ns = data.get("namespace")
@@ -330,6 +339,7 @@ def _build_flow(data: Any, text: str, path: str | None, col: _Collector) -> Flow
     inputs = _inputs(data, col)
     outputs = _outputs(data, col)
     labels = _labels(data, col)
+    triggers = _triggers(data, col)
     variables = data.get("variables") or {}
     if not isinstance(variables, dict):
         col.add("'variables' must be a mapping of names to values", data, "variables")
@@ -356,7 +366,71 @@ def _build_flow(data: Any, text: str, path: str | None, col: _Collector) -> Flow
         retry=dict(data["retry"]) if isinstance(data.get("retry"), dict) else None,
         path=path,
         source=text,
+        triggers=triggers,
     )
+
+
+def _triggers(data: LineDict, col: _Collector) -> tuple[TriggerSpec, ...]:
+    """The ``triggers`` list: ids unique, the core types' properties checked
+    (:func:`kflow.flow.triggers.check_trigger`), other types warned about."""
+    from kflow.flow.triggers import TRIGGER_ID_RE, check_trigger
+
+    raw = data.get("triggers")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        col.add("'triggers' must be a list of triggers", data, "triggers")
+        return ()
+    seen: set[str] = set()
+    out: list[TriggerSpec] = []
+    for item in raw:
+        if not isinstance(item, dict):
+            col.add("a trigger must be a mapping with at least 'id' and 'type'", raw)
+            continue
+        before = len(col.problems)
+        tid = item.get("id")
+        if tid is None:
+            col.add("a trigger is missing its 'id'", item, hint="add '- id: my_trigger'")
+        elif not isinstance(tid, str) or not TRIGGER_ID_RE.match(tid):
+            col.add(f"invalid trigger id {tid!r}: it must match ^[a-zA-Z0-9][a-zA-Z0-9_-]*",
+                    item, "id")  # fmt: skip
+        elif tid in seen:
+            col.add(f"Duplicate trigger id with name [{tid}]", item, "id")
+        else:
+            seen.add(tid)
+        problems, warnings = check_trigger(item)
+        for message, key in problems:
+            col.add(message, item, key)
+        for message, key in warnings:
+            col.warn(message, item, key, code="unchecked-trigger")
+        if len(col.problems) == before and isinstance(tid, str):
+            out.append(TriggerSpec(id=tid, type=str(item["type"]), props=dict(item),
+                                   location=col.location(item, "id")))  # fmt: skip
+    return tuple(out)
+
+
+def _check_task_cache(label: str, cls: type[Task], raw: Any, col: _Collector) -> bool:
+    """``taskCache: {enabled, ttl}`` (kflow.engine.taskcache); runnable tasks only."""
+    cache = raw["taskCache"]
+    if not isinstance(cache, dict):
+        col.add(f"{label}: 'taskCache' must be a mapping such as {{enabled: true, ttl: PT1H}}",
+                raw, "taskCache")  # fmt: skip
+        return False
+    ok = True
+    for key in cache:
+        if key not in ("enabled", "ttl"):
+            col.add(f"{label}: unknown 'taskCache' property '{key}' (enabled, ttl)", cache, key)
+            ok = False
+    if "enabled" in cache and not isinstance(cache["enabled"], bool):
+        col.add(f"{label}: 'taskCache.enabled' must be true or false", cache, "enabled")
+        ok = False
+    if not _check_duration(f"{label} taskCache", "ttl", cache.get("ttl"), cache, col):
+        ok = False
+    if ok and cls.flowable and cache.get("enabled") is True:
+        col.add(f"{label}: 'taskCache' on a flowable task ({cls.type}) is not supported by "
+                "kflow: it caches the outputs of runnable tasks", raw, "taskCache")  # fmt: skip
+        ok = False
+    return ok
 
 
 def _check_flow_checks(data: LineDict, col: _Collector) -> None:
@@ -458,7 +532,7 @@ def _check_templates(
         raw = spec.raw
         for key, value in raw.items():
             decl = spec.task_class.properties.get(key)
-            if key in _NOT_RENDERED or (decl is not None and decl.kind in ("tasks", "cases")):
+            if key in _NOT_RENDERED or (decl is not None and decl.kind in ("tasks", "cases", "dag")):
                 continue
             mark = raw.mark(key) if isinstance(raw, LineDict) else (None, None)
             visit(value, mark, f"task '{spec.id}', property '{key}'")
@@ -844,8 +918,11 @@ def _task(raw: Any, parent: Any, col: _Collector, seen: dict[str, Location]) -> 
     if not isinstance(ttype, str) or not TYPE_RE.match(ttype):
         col.add(f"{label} has an invalid type {ttype!r}", raw, "type")
         return None
-    if ttype in registry.UNSUPPORTED:
-        col.add(f"{label}: {registry.UNSUPPORTED[ttype]}", raw, "type")
+    current = registry.canonical_type(ttype)
+    if current in registry.UNSUPPORTED:
+        named = ttype if current == ttype else f"{ttype} (Kestra's former name of {current})"
+        col.add(f"{label} has type {named}, which is not supported by kflow: "
+                f"{registry.UNSUPPORTED[current]}", raw, "type")  # fmt: skip
         return None
     try:
         cls = registry.lookup(ttype)
@@ -867,6 +944,9 @@ def _task(raw: Any, parent: Any, col: _Collector, seen: dict[str, Location]) -> 
                 hint=f"pip install 'kflow[{extra}]'",
                 code=MISSING_EXTRA,
             )
+    if cls.deprecated:
+        col.warn(f"{label}: {ttype} is deprecated in Kestra; {cls.deprecated}", raw, "type",
+                 code=DEPRECATED_TYPE)  # fmt: skip
     for key, reason in IGNORED_TASK_PROPERTIES.items():
         if raw.get(key) not in (None, False):  # as written: not once per pluginDefaults
             col.warn(f"{label}: '{key}' is ignored: {reason}", raw, key)
@@ -912,6 +992,8 @@ def _task(raw: Any, parent: Any, col: _Collector, seen: dict[str, Location]) -> 
             ok = False
     if not _check_duration(label, "timeout", raw.get("timeout"), raw, col):
         ok = False
+    if "taskCache" in raw and not _check_task_cache(label, cls, raw, col):
+        ok = False
     if "runIf" in raw and isinstance(raw["runIf"], (list, dict)):
         col.add(f"{label}: 'runIf' must be an expression (a string), not {_kind_name(raw['runIf'])}",
                 raw, "runIf", hint='e.g. runIf: "{{ inputs.enabled }}"')  # fmt: skip
@@ -952,6 +1034,16 @@ def _task(raw: Any, parent: Any, col: _Collector, seen: dict[str, Location]) -> 
         raw=raw,  # a LineDict: keeps each property's position
         location=col.location(raw, "id"),
     )
+    for program in cls.required_programs(spec):
+        if shutil.which(program) is None:
+            col.warn(
+                f"{label} ({ttype}) needs the program '{program}', which is not on PATH: "
+                "`kflow run` refuses this flow until it is",
+                raw,
+                "type",
+                hint=f"install {program} (or set its path), or run the flow in Kestra",
+                code=MISSING_EXTRA,
+            )
     if len(col.problems) == problems_before:
         # a child task already reported is not also "'tasks' must not be empty" here
         for problem in cls.check(spec):
@@ -979,11 +1071,15 @@ def _unknown_type(ttype: str) -> tuple[str, str]:
     known = registry.known_types()
     close = _close_type(ttype, known)
     listing = "run 'kflow plugins' to list the supported types"
+    if ttype in registry.ALIASES:
+        current = registry.ALIASES[ttype]
+        return (f"has type {ttype} (Kestra's former name of {current}), which is not "
+                "supported by kflow", f"{listing}; remove the task or run the flow in Kestra")  # fmt: skip
     if close:
         return f"has an unknown type {ttype}", f"did you mean {close}? ({listing})"
     group = _plugin_group(ttype)
     if group == "io.kestra.plugin.core":
-        return (f"has type {ttype}, a Kestra core task kflow does not implement",
+        return (f"has type {ttype}, a Kestra core task not supported by kflow",
                 f"{listing}; remove the task or run the flow in Kestra")  # fmt: skip
     if group.startswith("io.kestra."):
         return (f"has type {ttype}, from the Kestra plugin {group}, which kflow does not ship",
@@ -1077,6 +1173,42 @@ def _check_duration(label: str, key: str, value: Any, where: Any, col: _Collecto
     return True
 
 
+def _dag_tasks(
+    label: str, name: str, value: Any, raw: LineDict, col: _Collector, seen: dict[str, Location]
+) -> Any:
+    """A Dag's ``tasks``: ``[{task: {...}, dependsOn: [ids]}]`` → its tasks as a tuple of
+    TaskSpec (the Dag reads ``dependsOn`` from the YAML it keeps)."""
+    if not isinstance(value, list) or not value:
+        col.add(f"{label}: '{name}' must be a non-empty list of {{task: ..., dependsOn: [...]}}",
+                raw, name, hint="e.g. - task: {id: t1, type: ...}\n  dependsOn: [t0]")  # fmt: skip
+        return _BAD
+    specs: list[TaskSpec] = []
+    ok = True
+    for item in value:
+        if not isinstance(item, dict) or not isinstance(item.get("task"), dict):
+            col.add(f"{label}: each entry of '{name}' needs a 'task' mapping", item
+                    if isinstance(item, dict) else raw, hint="write '- task: {id: ..., type: ...}'")  # fmt: skip
+            ok = False
+            continue
+        for key in item:
+            if key not in ("task", "dependsOn"):
+                col.add(f"{label}: unknown key '{key}' in a Dag entry", item, key,
+                        hint="a Dag entry has 'task' and 'dependsOn' only")  # fmt: skip
+                ok = False
+        depends = item.get("dependsOn")
+        if depends is not None and (
+            not isinstance(depends, list) or not all(isinstance(d, str) for d in depends)
+        ):
+            col.add(f"{label}: 'dependsOn' must be a list of task ids", item, "dependsOn")
+            ok = False
+        spec = _task(item["task"], item, col, seen)
+        if spec is None:
+            ok = False
+        else:
+            specs.append(spec)
+    return tuple(specs) if ok else _BAD
+
+
 def _check_prop(
     label: str,
     name: str,
@@ -1088,6 +1220,8 @@ def _check_prop(
 ) -> Any:
     if decl.kind in ("tasks", "cases") and value is None:
         return ()  # an explicit null is like leaving the property out (Kestra accepts it)
+    if decl.kind == "dag":
+        return _dag_tasks(label, name, value, raw, col, seen)
     if decl.kind == "tasks":
         if not isinstance(value, list):
             col.add(f"{label}: '{name}' must be a list of tasks", raw, name)

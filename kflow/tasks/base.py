@@ -20,10 +20,10 @@ from __future__ import annotations
 import json
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
+from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar, Protocol
 
 from kflow.states import State
 
@@ -46,6 +46,7 @@ COMMON_PROPERTIES = frozenset(
         "logToFile",
         "workerGroup",
         "version",
+        "taskCache",
     }
 )
 # Extra properties every flowable task accepts (handled by the executor).
@@ -86,7 +87,7 @@ class Prop:
 
     ``kind`` drives load-time checks: ``any``, ``string``, ``bool``, ``int``, ``number``,
     ``list``, ``map``, ``duration``, ``tasks`` (a list of tasks), ``cases`` (a map of task
-    lists). Strings may always be expressions, so only literals of the wrong kind are refused.
+    lists), ``dag`` (a list of ``{task, dependsOn}``: the tasks become a tuple). Strings may always be expressions, so only literals of the wrong kind are refused.
 
     ``refused``/``allowed``/``ignored`` work as in :class:`SubKey`, for the whole property;
     ``keys`` declares the keys a ``map`` property accepts (others are refused by name).
@@ -149,6 +150,34 @@ class FlowablePlan:
     concurrency: int = 1
     outputs: dict[str, Any] = field(default_factory=dict)
     failed: str | None = None
+    # A flowable that schedules its children itself (LoopUntil's rounds, Dag's edges,
+    # WorkingDirectory's files after the last child): called instead of running ``groups``
+    # (then only counted for progress); returns the final states of the child runs it made.
+    # A TaskError it raises fails the flowable with its message.
+    drive: Callable[[Children], set[State]] | None = None
+    # What ``ctx.working_dir()`` gives every direct child (WorkingDirectory's shared one).
+    workdir: Path | None = None
+
+
+class Children(Protocol):
+    """The executor's side of :attr:`FlowablePlan.drive`: runs a flowable's children.
+
+    ``run`` may be called from several threads at once (a Dag's branches)."""
+
+    def run(self, tasks: Sequence[TaskSpec], iteration: int | None = None) -> set[State]:
+        """Run ``tasks`` one after another as children of the flowable (a FAILED or KILLED
+        run stops the sequence); ``iteration`` becomes their ``taskrun.iteration``.
+        Returns the final states of the runs."""
+        ...
+
+    def set_outputs(self, outputs: Mapping[str, Any]) -> None:
+        """Replace the flowable's own outputs; children started afterwards see them."""
+        ...
+
+    def stopped(self) -> bool:
+        """True once no child may start any more (the run was killed, paused, cancelled
+        or exited): the flowable then returns what it has."""
+        ...
 
 
 class RunContext(ABC):
@@ -224,6 +253,34 @@ class RunContext(ABC):
         declares no flow outputs: the result is ``execution.subflow_outputs``."""
 
 
+    # Hooks of tasks that change the execution itself (Kestra's ExecutionUpdatableTask);
+    # not abstract, so that a RunContext written before them still works.
+    def update_labels(self, labels: Mapping[str, str]) -> None:
+        """Merge ``labels`` into the current execution's labels (a key set again takes the
+        new value); later tasks see them as ``{{ labels.key }}``."""
+        raise NotImplementedError("this runner cannot change the execution's labels")
+
+    def find_flow(self, namespace: str, flow_id: str) -> Any:
+        """The flow (or deprecated template) ``namespace.flow_id`` found where subflows are
+        looked up (``kflow run --flows``); raises NotFoundError when there is none."""
+        raise NotImplementedError("this runner cannot look flows up")
+
+    def exit_execution(self, state: State) -> None:
+        """End the execution in ``state`` once this task ends: no task starts any more and
+        the flowables around this task end in ``state`` too."""
+        raise NotImplementedError("this runner cannot end the execution early")
+
+    def namespace_files(self, namespace: str | None = None) -> Any:
+        """The :class:`kflow.storage.namespace.NamespaceFiles` of ``namespace`` (default:
+        the flow's), where this run keeps them (a bound folder or the kflow home). This
+        default reads the home's storage, for a RunContext written before folders."""
+        from kflow.home import storage_root
+        from kflow.storage.local import LocalStorage
+        from kflow.storage.namespace import NamespaceFiles
+
+        return NamespaceFiles(LocalStorage(storage_root(self.home)), namespace or self.namespace)
+
+
 class Task:
     """A runnable task type. Subclasses set ``type``, ``properties`` and implement ``run``."""
 
@@ -241,6 +298,9 @@ class Task:
     # when one is missing (naming the ``pip install`` line); ``validate`` only warns, so a CI
     # check of a valid flow never depends on optional packages.
     requires: ClassVar[tuple[tuple[str, str], ...]] = ()
+    # Set on a deprecated type: what to use instead. ``validate`` warns (code
+    # "deprecated-type") naming the type; the flow still runs.
+    deprecated: ClassVar[str] = ""
 
     def __init__(self, spec: TaskSpec) -> None:
         self.spec = spec
@@ -312,6 +372,12 @@ class Task:
     def check(cls, spec: TaskSpec) -> list[str]:
         """Extra load-time checks for this type (messages; empty when fine)."""
         return []
+
+    @classmethod
+    def required_programs(cls, spec: TaskSpec) -> tuple[str, ...]:
+        """Programs the task runs that must be on ``PATH`` (Node's ``node``): like a missing
+        optional package, ``validate`` warns and ``run`` refuses the flow when one is missing."""
+        return ()
 
 
 class FlowableTask(Task):

@@ -35,6 +35,12 @@ BUILTINS: dict[str, str] = {
     "io.kestra.plugin.core.flow.If": "kflow.tasks.flow.if_:If",
     "io.kestra.plugin.core.flow.AllowFailure": "kflow.tasks.flow.allow_failure:AllowFailure",
     "io.kestra.plugin.core.flow.Switch": "kflow.tasks.flow.switch:Switch",
+    "io.kestra.plugin.core.flow.Pause": "kflow.tasks.flow.pause:Pause",
+    "io.kestra.plugin.core.execution.Resume": "kflow.tasks.core.resume:Resume",
+    "io.kestra.plugin.core.flow.WorkingDirectory": "kflow.tasks.flow.working_directory:WorkingDirectory",
+    "io.kestra.plugin.core.flow.LoopUntil": "kflow.tasks.flow.loop_until:LoopUntil",
+    "io.kestra.plugin.core.flow.Dag": "kflow.tasks.flow.dag:Dag",
+    "io.kestra.plugin.core.flow.ForEachItem": "kflow.tasks.flow.foreach_item:ForEachItem",
     "io.kestra.plugin.core.http.Request": "kflow.tasks.http.request:Request",
     "io.kestra.plugin.core.http.Download": "kflow.tasks.http.download:Download",
     "io.kestra.plugin.jdbc.duckdb.Query": "kflow.tasks.jdbc.duckdb_query:DuckDbQuery",
@@ -68,38 +74,83 @@ BUILTINS: dict[str, str] = {
     "io.kestra.plugin.compress.ArchiveDecompress": "kflow.tasks.compress.archive_decompress:ArchiveDecompress",
     "io.kestra.plugin.compress.FileCompress": "kflow.tasks.compress.file_compress:FileCompress",
     "io.kestra.plugin.compress.FileDecompress": "kflow.tasks.compress.file_decompress:FileDecompress",
+    "io.kestra.core.tasks.scripts.Bash": "kflow.tasks.scripts.legacy_bash:Bash",
+    "io.kestra.core.tasks.scripts.Python": "kflow.tasks.scripts.legacy_python:Python",
+    "io.kestra.core.tasks.scripts.Node": "kflow.tasks.scripts.legacy_node:Node",
+    "io.kestra.plugin.core.kv.Set": "kflow.tasks.kv.set:Set",
+    "io.kestra.plugin.core.kv.Get": "kflow.tasks.kv.get:Get",
+    "io.kestra.plugin.core.kv.Delete": "kflow.tasks.kv.delete:Delete",
+    "io.kestra.plugin.core.kv.GetKeys": "kflow.tasks.kv.get_keys:GetKeys",
+    "io.kestra.plugin.core.kv.PurgeKV": "kflow.tasks.kv.purge_kv:PurgeKV",
+    "io.kestra.plugin.core.namespace.UploadFiles": "kflow.tasks.namespace.upload_files:UploadFiles",
+    "io.kestra.plugin.core.namespace.DownloadFiles": "kflow.tasks.namespace.download_files:DownloadFiles",
+    "io.kestra.plugin.core.namespace.DeleteFiles": "kflow.tasks.namespace.delete_files:DeleteFiles",
+    "io.kestra.plugin.core.execution.Assert": "kflow.tasks.core.assert_:Assert",
+    "io.kestra.plugin.core.debug.Echo": "kflow.tasks.core.echo:Echo",
+    "io.kestra.plugin.core.execution.Labels": "kflow.tasks.core.labels:Labels",
+    "io.kestra.plugin.core.execution.Exit": "kflow.tasks.core.exit_:Exit",
+    "io.kestra.plugin.core.log.Fetch": "kflow.tasks.core.log_fetch:Fetch",
+    "io.kestra.plugin.core.execution.Count": "kflow.tasks.core.count:Count",
+    "io.kestra.plugin.core.log.PurgeLogs": "kflow.tasks.core.purge_logs:PurgeLogs",
+    "io.kestra.plugin.core.execution.PurgeExecutions": "kflow.tasks.core.purge_executions:PurgeExecutions",
+    "io.kestra.plugin.core.flow.Template": "kflow.tasks.core.template:Template",
 }
 
-# Kestra's legacy names (``@Plugin(aliases=...)``), mapped to the current type name.
+# Kestra's legacy names, mapped to the current type name. The core part is every
+# ``@Plugin(aliases=...)`` of a core task in Kestra's source (kestra-io/kestra 58c1ca2d,
+# core/src/main/java/io/kestra/plugin/core/**), the classes of the io.kestra.core.tasks
+# package before it moved (a31310850^) and the pre-0.10 scripts (1112b9d1b^); a test pins
+# it (tests/flow/test_legacy_aliases.py). A name whose current type kflow does not run yet
+# is refused as "not supported by kflow", naming both (kflow.flow.validate).
 ALIASES: dict[str, str] = {
+    "io.kestra.core.tasks.debugs.Echo": "io.kestra.plugin.core.debug.Echo",
     "io.kestra.core.tasks.debugs.Return": "io.kestra.plugin.core.debug.Return",
-    "io.kestra.core.tasks.log.Log": "io.kestra.plugin.core.log.Log",
-    "io.kestra.core.tasks.outputs.OutputValues": "io.kestra.plugin.core.output.OutputValues",
+    "io.kestra.core.tasks.executions.Counts": "io.kestra.plugin.core.execution.Count",
     "io.kestra.core.tasks.executions.Fail": "io.kestra.plugin.core.execution.Fail",
+    "io.kestra.core.tasks.executions.Labels": "io.kestra.plugin.core.execution.Labels",
+    "io.kestra.core.tasks.executions.Resume": "io.kestra.plugin.core.execution.Resume",
+    "io.kestra.core.tasks.flows.AllowFailure": "io.kestra.plugin.core.flow.AllowFailure",
+    "io.kestra.core.tasks.flows.Dag": "io.kestra.plugin.core.flow.Dag",
+    "io.kestra.core.tasks.flows.EachParallel": "io.kestra.plugin.core.flow.EachParallel",
+    "io.kestra.core.tasks.flows.EachSequential": "io.kestra.plugin.core.flow.EachSequential",
+    "io.kestra.core.tasks.flows.Flow": "io.kestra.plugin.core.flow.Subflow",
+    "io.kestra.core.tasks.flows.ForEachItem": "io.kestra.plugin.core.flow.ForEachItem",
+    "io.kestra.core.tasks.flows.If": "io.kestra.plugin.core.flow.If",
+    "io.kestra.core.tasks.flows.Parallel": "io.kestra.plugin.core.flow.Parallel",
+    "io.kestra.core.tasks.flows.Pause": "io.kestra.plugin.core.flow.Pause",
+    "io.kestra.core.tasks.flows.Sequential": "io.kestra.plugin.core.flow.Sequential",
     "io.kestra.core.tasks.flows.Sleep": "io.kestra.plugin.core.flow.Sleep",
     "io.kestra.core.tasks.flows.Subflow": "io.kestra.plugin.core.flow.Subflow",
-    "io.kestra.core.tasks.flows.Flow": "io.kestra.plugin.core.flow.Subflow",
-    "io.kestra.core.tasks.flows.Sequential": "io.kestra.plugin.core.flow.Sequential",
-    "io.kestra.core.tasks.flows.Parallel": "io.kestra.plugin.core.flow.Parallel",
-    "io.kestra.core.tasks.flows.EachSequential": "io.kestra.plugin.core.flow.EachSequential",
-    "io.kestra.core.tasks.flows.EachParallel": "io.kestra.plugin.core.flow.EachParallel",
-    "io.kestra.core.tasks.flows.If": "io.kestra.plugin.core.flow.If",
-    "io.kestra.core.tasks.flows.AllowFailure": "io.kestra.plugin.core.flow.AllowFailure",
     "io.kestra.core.tasks.flows.Switch": "io.kestra.plugin.core.flow.Switch",
-    "io.kestra.plugin.fs.http.Request": "io.kestra.plugin.core.http.Request",
-    "io.kestra.plugin.fs.http.Download": "io.kestra.plugin.core.http.Download",
-    "io.kestra.core.tasks.storages.Write": "io.kestra.plugin.core.storage.Write",
-    "io.kestra.core.tasks.storages.Size": "io.kestra.plugin.core.storage.Size",
-    "io.kestra.core.tasks.storages.Delete": "io.kestra.plugin.core.storage.Delete",
+    "io.kestra.core.tasks.flows.Template": "io.kestra.plugin.core.flow.Template",
+    "io.kestra.core.tasks.flows.WaitFor": "io.kestra.plugin.core.flow.LoopUntil",
+    "io.kestra.plugin.core.flow.WaitFor": "io.kestra.plugin.core.flow.LoopUntil",
+    "io.kestra.core.tasks.flows.Worker": "io.kestra.plugin.core.flow.WorkingDirectory",
+    "io.kestra.core.tasks.flows.WorkingDirectory": "io.kestra.plugin.core.flow.WorkingDirectory",
+    "io.kestra.core.tasks.log.Fetch": "io.kestra.plugin.core.log.Fetch",
+    "io.kestra.core.tasks.log.Log": "io.kestra.plugin.core.log.Log",
+    "io.kestra.core.tasks.outputs.OutputValues": "io.kestra.plugin.core.output.OutputValues",
+    "io.kestra.core.tasks.states.Delete": "io.kestra.plugin.core.state.Delete",
+    "io.kestra.core.tasks.states.Get": "io.kestra.plugin.core.state.Get",
+    "io.kestra.core.tasks.states.Set": "io.kestra.plugin.core.state.Set",
     "io.kestra.core.tasks.storages.Concat": "io.kestra.plugin.core.storage.Concat",
-    "io.kestra.core.tasks.storages.Reverse": "io.kestra.plugin.core.storage.Reverse",
-    "io.kestra.core.tasks.storages.Split": "io.kestra.plugin.core.storage.Split",
+    "io.kestra.core.tasks.storages.DeduplicateItems": "io.kestra.plugin.core.storage.DeduplicateItems",
+    "io.kestra.core.tasks.storages.Delete": "io.kestra.plugin.core.storage.Delete",
+    "io.kestra.core.tasks.storages.FilterItems": "io.kestra.plugin.core.storage.FilterItems",
+    "io.kestra.core.tasks.storages.LocalFiles": "io.kestra.plugin.core.storage.LocalFiles",
+    "io.kestra.core.tasks.storages.Purge": "io.kestra.plugin.core.execution.PurgeExecutions",
+    "io.kestra.plugin.core.storage.Purge": "io.kestra.plugin.core.execution.PurgeExecutions",
     "io.kestra.core.tasks.storages.PurgeCurrentExecutionFiles": "io.kestra.plugin.core.storage.PurgeCurrentExecutionFiles",
     "io.kestra.core.tasks.storages.PurgeExecution": "io.kestra.plugin.core.storage.PurgeCurrentExecutionFiles",
     "io.kestra.plugin.core.storage.PurgeExecution": "io.kestra.plugin.core.storage.PurgeCurrentExecutionFiles",
-    "io.kestra.core.tasks.storages.FilterItems": "io.kestra.plugin.core.storage.FilterItems",
-    "io.kestra.core.tasks.storages.DeduplicateItems": "io.kestra.plugin.core.storage.DeduplicateItems",
-    "io.kestra.core.tasks.storages.LocalFiles": "io.kestra.plugin.core.storage.LocalFiles",
+    "io.kestra.core.tasks.storages.Reverse": "io.kestra.plugin.core.storage.Reverse",
+    "io.kestra.core.tasks.storages.Size": "io.kestra.plugin.core.storage.Size",
+    "io.kestra.core.tasks.storages.Split": "io.kestra.plugin.core.storage.Split",
+    "io.kestra.core.tasks.storages.Write": "io.kestra.plugin.core.storage.Write",
+    "io.kestra.core.tasks.templating.TemplatedTask": "io.kestra.plugin.core.templating.TemplatedTask",
+    "io.kestra.core.tasks.trigger.Toggle": "io.kestra.plugin.core.trigger.Toggle",
+    "io.kestra.plugin.fs.http.Request": "io.kestra.plugin.core.http.Request",
+    "io.kestra.plugin.fs.http.Download": "io.kestra.plugin.core.http.Download",
     "io.kestra.plugin.serdes.csv.CsvReader": "io.kestra.plugin.serdes.csv.CsvToIon",
     "io.kestra.plugin.serdes.csv.CsvWriter": "io.kestra.plugin.serdes.csv.IonToCsv",
     "io.kestra.plugin.serdes.json.JsonReader": "io.kestra.plugin.serdes.json.JsonToIon",
@@ -114,10 +165,17 @@ ALIASES: dict[str, str] = {
     "io.kestra.plugin.serdes.excel.ExcelWriter": "io.kestra.plugin.serdes.excel.IonToExcel",
 }
 
-# Types Kestra has that kflow knowingly refuses, with the reason given to the user.
+# Types Kestra has that kflow knowingly refuses (current names; their legacy names are
+# refused too), with the reason given to the user after "... is not supported by kflow: ".
 UNSUPPORTED: dict[str, str] = {
-    "io.kestra.core.tasks.scripts.Bash": "the deprecated Bash task is not supported; "
-    "use io.kestra.plugin.scripts.shell.Commands",
+    "io.kestra.plugin.core.trigger.Toggle": "kflow runs a flow when you call 'kflow run'; "
+    "no trigger fires, so there is none to enable or disable",
+    "io.kestra.plugin.core.state.Get": "the state store was deprecated in Kestra 0.18 and "
+    "removed in 1.0; use the KV store (io.kestra.plugin.core.kv.Get)",
+    "io.kestra.plugin.core.state.Set": "the state store was deprecated in Kestra 0.18 and "
+    "removed in 1.0; use the KV store (io.kestra.plugin.core.kv.Set)",
+    "io.kestra.plugin.core.state.Delete": "the state store was deprecated in Kestra 0.18 and "
+    "removed in 1.0; use the KV store (io.kestra.plugin.core.kv.Delete)",
 }
 
 _lock = threading.Lock()
@@ -148,8 +206,9 @@ def canonical_type(name: str) -> str:
 
 
 def known_types() -> list[str]:
-    """Every task type name kflow can run (built-ins, aliases and plugins)."""
-    names = set(BUILTINS) | set(ALIASES) | set(_scan_entry_points())
+    """Every task type name kflow can run (built-ins, plugins, and the aliases of those)."""
+    runnable = set(BUILTINS) | set(_scan_entry_points())
+    names = runnable | {alias for alias, target in ALIASES.items() if target in runnable}
     return sorted(names)
 
 

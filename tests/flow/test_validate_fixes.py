@@ -253,8 +253,8 @@ def test_typos_of_known_types_get_one_close_suggestion(written, suggested):
 @pytest.mark.parametrize(
     ("written", "says"),
     [
-        ("io.kestra.plugin.core.flow.Pause", "a Kestra core task kflow does not implement"),
-        ("io.kestra.plugin.core.flow.ForEachItem", "a Kestra core task kflow does not implement"),
+        ("io.kestra.plugin.core.templating.TemplatedTask", "a Kestra core task not supported by kflow"),
+        ("io.kestra.plugin.core.namespace.PurgeFiles", "a Kestra core task not supported by kflow"),
         (
             "io.kestra.plugin.scripts.node.Script",
             "from the Kestra plugin io.kestra.plugin.scripts.node",

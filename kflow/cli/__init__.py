@@ -575,10 +575,52 @@ for _info in app.registered_commands:
         _info.cls = KflowCommand
 
 
+# Root options that take a value: what follows them is not the command's name.
+_ROOT_VALUE_OPTIONS = ("--org", "--db")
+
+
+def _invoked_command(argv: list[str]) -> str | None:
+    """The command ``argv`` names (``run`` in ``kflow --db URL run f.yml``), or None when it
+    names none (``--help``, ``--version``, nothing)."""
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in _ROOT_VALUE_OPTIONS:
+            i += 2
+            continue
+        if arg.startswith("-"):
+            i += 1
+            continue
+        return arg
+    return None
+
+
+def narrow_to(name: str | None) -> None:
+    """Keep only command ``name`` in the app, when it is one of its commands.
+
+    Typer builds the Click command of every registered command (parameters, annotations)
+    each time ``kflow`` starts; with some thirty commands that was most of the start-up
+    above Typer's own. A process runs one command, so only that one is built. Help
+    (``kflow --help``) and an unknown name (which lists close matches) keep them all."""
+    if name is None:
+        return
+    from typer.main import get_command_name
+
+    commands = [c for c in app.registered_commands
+                if (c.name or get_command_name(getattr(c.callback, "__name__", ""))) == name]  # fmt: skip
+    groups = [g for g in app.registered_groups if g.name == name]
+    if commands or groups:
+        app.registered_commands[:] = commands
+        app.registered_groups[:] = groups
+
+
 def main() -> None:
     """Console-script entry point: one clear line per error, never a traceback."""
+    import sys
+
     from kflow.cli.errors import exit_now, run_app
 
+    narrow_to(_invoked_command(sys.argv[1:]))
     try:
         run_app(app)
     except SystemExit as exc:

@@ -356,6 +356,9 @@ class Execution:
     trigger: dict[str, Any] | None = None
     error: str | None = None
     flow_path: str | None = None
+    # the execution's variables (``{{ vars }}``) once a SetVariables/UnsetVariables task
+    # changed them; None: the flow's ``variables`` as written
+    variables: dict[str, Any] | None = None
     # a Subflow task's legacy `outputs`, rendered in this (child) execution; not stored
     subflow_outputs: dict[str, Any] | None = field(default=None, compare=False, repr=False)
     subflow_outputs_error: str | None = field(default=None, compare=False, repr=False)
@@ -382,6 +385,8 @@ class Execution:
             out["trigger"] = self.trigger
         if self.error is not None:
             out["error"] = self.error
+        if self.variables is not None:
+            out["variables"] = self.variables
         out["deleted"] = False
         out["metadata"] = {
             "attemptNumber": 1,
@@ -406,4 +411,5 @@ class Execution:
             parent_id=((data.get("trigger") or {}).get("variables") or {}).get("executionId"),
             trigger=data.get("trigger"),
             error=data.get("error"),
+            variables=data.get("variables"),
         )

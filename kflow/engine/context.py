@@ -286,6 +286,16 @@ class TaskRunContext(RunContext):
     def exit_execution(self, state: State) -> None:
         self._executor.request_exit(state)
 
+    def kill_execution(self, propagate: bool) -> None:
+        self._executor.kill_execution(self, propagate)
+
+    def execution_variables(self) -> dict[str, Any]:
+        return self._executor.execution_variables()
+
+    def update_variables(self, variables: Mapping[str, Any]) -> None:
+        self._executor.update_variables(variables)
+        self._vars = None
+
     def find_flow(self, namespace: str, flow_id: str) -> Any:
         flows = self._executor.flows
         if flows is None:

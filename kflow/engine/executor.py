@@ -16,6 +16,7 @@ kept (its outputs feed later tasks), an unfinished one goes on (see kflow.engine
 
 from __future__ import annotations
 
+import copy
 import random
 import sys
 import threading
@@ -165,6 +166,8 @@ class Executor:
         self._cancel = threading.Event()
         # the state an Exit task ended the execution with: no task starts, parents take it
         self._exit: State | None = None
+        # the executor whose Subflow task started this one (a Kill may propagate down)
+        self._parent_executor: Executor | None = None
         # the stored runs a resumed walk takes up again, by their place in the flow
         self._existing: dict[tuple[str | None, str, str | None, int | None], deque[TaskRun]] = {}
         # held while this process runs or waits on the execution (kflow.engine.resume)
@@ -259,7 +262,7 @@ class Executor:
             "outputs": self.outputs_view,
             "tasks": self.tasks_view,
             "inputs": inputs,
-            "vars": flow.variables,
+            "vars": flow.variables if execution.variables is None else execution.variables,
             "labels": labels,
             "envs": kestra_envs(),
             "globals": {},
@@ -514,12 +517,48 @@ class Executor:
             self.base_context["labels"] = labels_view(ex.labels)
             self.store.save_execution(ex)
 
+    def execution_variables(self) -> dict[str, Any]:
+        """A copy of the execution's variables (``{{ vars }}``): the flow's until a task
+        changed them."""
+        with self.lock:
+            return copy.deepcopy(dict(self.base_context.get("vars") or {}))
+
+    def update_variables(self, variables: Mapping[str, Any]) -> None:
+        """SetVariables/UnsetVariables: replace the execution's variables, seen by later
+        tasks as ``{{ vars.x }}`` and stored with the execution (a resume keeps them)."""
+        ex = self.execution
+        assert ex is not None
+        with self.lock:
+            ex.variables = copy.deepcopy(dict(variables))
+            self.base_context["vars"] = ex.variables
+            self.store.save_execution(ex)
+
     def request_exit(self, state: State) -> None:
         """The Exit task: no task starts any more; the flowables around it and the
         execution end in ``state`` (tasks still running in parallel branches finish)."""
         with self.lock:
             if self._exit is None:
                 self._exit = state
+
+    def kill_execution(self, own: TaskRunContext, propagate: bool) -> None:
+        """The Kill task: this execution ends KILLED like with an Exit, and its task runs
+        still going (in parallel branches) are told to stop and end KILLED; with
+        ``propagate``, so do the subflow executions it started (and theirs)."""
+        targets = {self}
+        if propagate:
+            with self._kill.lock:
+                executors = list(self._kill.executors)
+            grew = True
+            while grew:
+                found = {e for e in executors if e._parent_executor in targets}
+                grew = not found <= targets
+                targets |= found
+        for executor in targets:
+            executor.request_exit(State.KILLED)
+        with self._kill.lock:
+            for ctx in self._kill.contexts:
+                if ctx is not own and ctx._executor in targets:
+                    ctx.cancelled.set()
 
     def _stopping(self) -> bool:
         """A pause or a CANCEL behavior stops every task from starting."""
@@ -598,7 +637,10 @@ class Executor:
                     state = self._exit
             else:
                 state, outputs, error = self._run_runnable(spec, tr, ctx)
-            if state is State.FAILED and self._kill.event.is_set():
+            if state is State.FAILED and (
+                self._kill.event.is_set()
+                or (self._exit is State.KILLED and ctx.cancelled.is_set())
+            ):
                 state = State.KILLED  # stopped by the kill, not a failure of its own
             state = apply_allowances(state, spec.allow_failure, spec.allow_warning)
             return self._finish(
@@ -1135,6 +1177,7 @@ class Executor:
         )
         child._parent_prefix = execution_prefix(parent.namespace, parent.flow_id, parent.id)
         child._kill = self._kill  # killing the parent kills its subflows
+        child._parent_executor = self
         trigger = {
             "id": ctx.task_id,
             "type": "io.kestra.plugin.core.flow.Subflow",

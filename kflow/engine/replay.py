@@ -59,6 +59,8 @@ def execution_context(
     except Exception:  # noqa: BLE001 - the stored source parsed when it ran
         data = {}
     variables = data.get("variables") if isinstance(data, dict) else None
+    if execution.variables is not None:  # changed by SetVariables/UnsetVariables
+        variables = execution.variables
     outputs, tasks = _views(execution.task_runs, decrypt)
     labels = labels_view(execution.labels)
     prefixes = [execution_prefix(execution.namespace, execution.flow_id, execution.id)]

@@ -327,6 +327,27 @@ class NamespaceFiles:
             folder = folder.parent
 
 
+def namespaces_with_files(storage: Storage) -> list[str]:
+    """The namespaces that hold files in ``storage`` (bound folders included), sorted: the
+    purge tasks' stand-in for Kestra's namespaces of its flows."""
+    found = set(getattr(storage, "folders", {}) or {})
+    root = getattr(storage, "root", None)
+    if isinstance(root, Path):
+        for dirpath, dirs, _files in os.walk(root):
+            if FILES_DIR in dirs:
+                rel = Path(dirpath).relative_to(root).as_posix()
+                if rel != ".":
+                    found.add(rel.replace("/", "."))
+            # a namespace segment never starts with "_": no need to look inside _files
+            dirs[:] = [d for d in dirs if not d.startswith("_")]
+    else:
+        for uri in storage.list(to_uri("/")):
+            path = uri_path(uri)
+            if _NAMESPACE_FILE.fullmatch(path):
+                found.add(path[1 : path.index("/" + FILES_DIR + "/")].replace("/", "."))
+    return sorted(ns for ns in found if is_namespace(ns))
+
+
 def path_matcher(pattern: str) -> re.Pattern[str]:
     """A regex for one of Kestra's namespace file patterns, matched against ``/dir/file``.
 

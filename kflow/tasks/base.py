@@ -270,6 +270,21 @@ class RunContext(ABC):
         the flowables around this task end in ``state`` too."""
         raise NotImplementedError("this runner cannot end the execution early")
 
+    def kill_execution(self, propagate: bool) -> None:
+        """End the execution KILLED once this task ends (as :meth:`exit_execution`) and
+        stop its other running tasks; ``propagate`` also kills the subflow executions it
+        started."""
+        raise NotImplementedError("this runner cannot kill the execution")
+
+    def execution_variables(self) -> dict[str, Any]:
+        """A copy of the execution's variables (``{{ vars }}``), for a task to change and
+        give back to :meth:`update_variables`."""
+        raise NotImplementedError("this runner cannot read the execution's variables")
+
+    def update_variables(self, variables: Mapping[str, Any]) -> None:
+        """Replace the execution's variables; later tasks see them as ``{{ vars.x }}``."""
+        raise NotImplementedError("this runner cannot change the execution's variables")
+
     def namespace_files(self, namespace: str | None = None) -> Any:
         """The :class:`kflow.storage.namespace.NamespaceFiles` of ``namespace`` (default:
         the flow's), where this run keeps them (a bound folder or the kflow home). This

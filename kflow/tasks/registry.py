@@ -94,6 +94,11 @@ BUILTINS: dict[str, str] = {
     "io.kestra.plugin.core.log.PurgeLogs": "kflow.tasks.core.purge_logs:PurgeLogs",
     "io.kestra.plugin.core.execution.PurgeExecutions": "kflow.tasks.core.purge_executions:PurgeExecutions",
     "io.kestra.plugin.core.flow.Template": "kflow.tasks.core.template:Template",
+    "io.kestra.plugin.core.execution.SetVariables": "kflow.tasks.core.set_variables:SetVariables",
+    "io.kestra.plugin.core.execution.UnsetVariables": "kflow.tasks.core.unset_variables:UnsetVariables",
+    "io.kestra.plugin.core.execution.Kill": "kflow.tasks.core.kill:Kill",
+    "io.kestra.plugin.core.kv.Put": "kflow.tasks.kv.put:Put",
+    "io.kestra.plugin.core.namespace.PurgeFiles": "kflow.tasks.namespace.purge_files:PurgeFiles",
 }
 
 # Kestra's legacy names, mapped to the current type name. The core part is every
@@ -176,6 +181,15 @@ UNSUPPORTED: dict[str, str] = {
     "removed in 1.0; use the KV store (io.kestra.plugin.core.kv.Set)",
     "io.kestra.plugin.core.state.Delete": "the state store was deprecated in Kestra 0.18 and "
     "removed in 1.0; use the KV store (io.kestra.plugin.core.kv.Delete)",
+    "io.kestra.plugin.core.flow.PurgeFlows": "kflow keeps no flows: a flow is the YAML file "
+    "you run, so there are no flow revisions or deleted flows to purge",
+    "io.kestra.plugin.core.flow.Approval": "kflow has no review dialog or review API to "
+    "approve or deny an execution; use io.kestra.plugin.core.flow.Pause and 'kflow resume'",
+    "io.kestra.plugin.core.flow.Loop": "kflow does not run Loop's iterations as isolated "
+    "sub-executions with its 'outputs', 'fetchType' and 'breakWhen'; use "
+    "io.kestra.plugin.core.flow.ForEach",
+    "io.kestra.plugin.core.flow.Wait": "Kestra's Wait is neither a runnable nor a flowable "
+    "task, so Kestra cannot run it either; use io.kestra.plugin.core.flow.Sleep",
 }
 
 _lock = threading.Lock()

@@ -254,7 +254,7 @@ def test_typos_of_known_types_get_one_close_suggestion(written, suggested):
     ("written", "says"),
     [
         ("io.kestra.plugin.core.templating.TemplatedTask", "a Kestra core task not supported by kflow"),
-        ("io.kestra.plugin.core.namespace.PurgeFiles", "a Kestra core task not supported by kflow"),
+        ("io.kestra.plugin.core.metric.PurgeMetrics", "a Kestra core task not supported by kflow"),
         (
             "io.kestra.plugin.scripts.node.Script",
             "from the Kestra plugin io.kestra.plugin.scripts.node",

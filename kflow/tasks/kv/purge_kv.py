@@ -33,6 +33,29 @@ def _java_list(items: list[str]) -> str:
     return "[" + ", ".join(items) + "]"
 
 
+def find_namespaces(task: Task, ctx: RunContext, known: list[str]) -> list[str]:
+    """Kestra's ``PurgeTask.findNamespaces`` over ``known`` (the namespaces that hold keys,
+    or files): ``namespaces`` (with their children unless ``includeChildNamespaces`` is
+    false) or ``namespacePattern``, else all. PurgeKV and PurgeFiles share it."""
+    wanted = task.string_list(ctx, "namespaces")
+    pattern = text(task, ctx, "namespacePattern")
+    if wanted and pattern and pattern.strip():
+        raise TaskError(
+            "Properties `namespaces` and `namespacePattern` can't be used at the same "
+            "time — use one or the other."
+        )
+    if pattern and pattern.strip():
+        glob = wildcard(pattern)
+        return [ns for ns in known if glob.fullmatch(ns)]
+    if not wanted:
+        return list(known)
+    if task.flag(ctx, "includeChildNamespaces"):
+        found = [ns for ns in known if any(ns.startswith(w) for w in wanted)]
+    else:
+        found = [ns for ns in known if ns in wanted]
+    return found + [ns for ns in dict.fromkeys(wanted) if ns not in found]
+
+
 class PurgeKV(Task):
     type = "io.kestra.plugin.core.kv.PurgeKV"
     outputs = {"size": Output("INTEGER", "How many KV pairs were deleted")}
@@ -56,26 +79,6 @@ class PurgeKV(Task):
         "expiredOnly": Prop(kind="bool", doc="Deprecated: overrides behavior.expiredOnly"),
     }
 
-    def _namespaces(self, ctx: RunContext, known: list[str]) -> list[str]:
-        """Kestra's ``PurgeTask.findNamespaces``, over the namespaces that hold keys."""
-        wanted = self.string_list(ctx, "namespaces")
-        pattern = text(self, ctx, "namespacePattern")
-        if wanted and pattern and pattern.strip():
-            raise TaskError(
-                "Properties `namespaces` and `namespacePattern` can't be used at the same "
-                "time — use one or the other."
-            )
-        if pattern and pattern.strip():
-            glob = wildcard(pattern)
-            return [ns for ns in known if glob.fullmatch(ns)]
-        if not wanted:
-            return list(known)
-        if self.flag(ctx, "includeChildNamespaces"):
-            found = [ns for ns in known if any(ns.startswith(w) for w in wanted)]
-        else:
-            found = [ns for ns in known if ns in wanted]
-        return found + [ns for ns in dict.fromkeys(wanted) if ns not in found]
-
     def _expired_only(self, ctx: RunContext) -> bool | None:
         """True/False for the key behaviour, None for the version one."""
         if self.prop("expiredOnly") is not None:
@@ -96,7 +99,7 @@ class PurgeKV(Task):
     def run(self, ctx: RunContext) -> dict[str, Any]:
         store = kv_store(ctx)
         known = list(dict.fromkeys(row.namespace for row in store.kv_list(None)))
-        namespaces = self._namespaces(ctx, known)
+        namespaces = find_namespaces(self, ctx, known)
         ctx.log("INFO", f"purging {len(namespaces)} namespaces: {_java_list(namespaces)}")
         expired_only = self._expired_only(ctx)
         pattern = text(self, ctx, "keyPattern")

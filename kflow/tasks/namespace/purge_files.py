@@ -22,7 +22,7 @@ from kflow.errors import TaskError
 from kflow.storage.namespace import NamespaceFiles, namespaces_with_files
 from kflow.tasks.base import Output, Prop, RunContext, SubKey, Task
 from kflow.tasks.kv.common import text
-from kflow.tasks.kv.purge_kv import wildcard
+from kflow.tasks.kv.purge_kv import find_namespaces, wildcard
 from kflow.tasks.namespace.common import as_task_error
 
 
@@ -51,26 +51,6 @@ class PurgeFiles(Task):
         ),
     }
 
-    def _namespaces(self, ctx: RunContext, known: list[str]) -> list[str]:
-        """Kestra's ``PurgeTask.findNamespaces``, over the namespaces that hold files."""
-        wanted = self.string_list(ctx, "namespaces")
-        pattern = text(self, ctx, "namespacePattern")
-        if wanted and pattern and pattern.strip():
-            raise TaskError(
-                "Properties `namespaces` and `namespacePattern` can't be used at the same "
-                "time — use one or the other."
-            )
-        if pattern and pattern.strip():
-            glob = wildcard(pattern)
-            return [ns for ns in known if glob.fullmatch(ns)]
-        if not wanted:
-            return list(known)
-        if self.flag(ctx, "includeChildNamespaces"):
-            found = [ns for ns in known if any(ns.startswith(w) for w in wanted)]
-        else:
-            found = [ns for ns in known if ns in wanted]
-        return found + [ns for ns in dict.fromkeys(wanted) if ns not in found]
-
     def _purges_files(self, ctx: RunContext) -> bool:
         """Whether the behavior purges the one version kflow keeps of each file."""
         behavior = ctx.render(self.prop("behavior") or {"type": "version", "keepAmount": 1})
@@ -97,7 +77,7 @@ class PurgeFiles(Task):
     def run(self, ctx: RunContext) -> dict[str, Any]:
         home_files: NamespaceFiles = ctx.namespace_files(ctx.namespace)
         known = namespaces_with_files(home_files.storage)
-        namespaces = self._namespaces(ctx, known)
+        namespaces = find_namespaces(self, ctx, known)
         ctx.log("INFO", f"purging {len(namespaces)} namespaces: {_java_list(namespaces)}")
         purge = self._purges_files(ctx)
         pattern = text(self, ctx, "filePattern")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kflow.engine.executor import EventCallback, Executor
 from kflow.flow.model import Flow
@@ -21,6 +21,9 @@ from kflow.home import (
 from kflow.records import Execution
 from kflow.storage.local import LocalStorage
 from kflow.store.base import ExecutionStore
+
+if TYPE_CHECKING:
+    from kflow.testing.suite import Fixtures
 
 
 @dataclass
@@ -111,6 +114,7 @@ def run_flow(
     on_event: EventCallback | None = None,
     trigger: Mapping[str, Any] | None = None,
     namespace_files: str | Path | Mapping[str, str | Path] | None = None,
+    fixtures: Fixtures | None = None,
 ) -> Execution:
     """Run a flow to its end and return the execution (never raises for a failed run:
     look at ``execution.state.current``). Bad flows or inputs raise KflowError.
@@ -120,7 +124,10 @@ def run_flow(
 
     ``namespace_files`` is the folder of the flow's namespace files, or namespace →
     folder; by default the ``_files/<namespace>/`` folders beside the flow file. Other
-    namespaces keep their files in the home (:mod:`kflow.storage.namespace`)."""
+    namespaces keep their files in the home (:mod:`kflow.storage.namespace`).
+
+    ``fixtures`` are a test case's (:mod:`kflow.testing`): the tasks they mock do not run,
+    their inline files are ``files['name']`` in expressions."""
     from kflow.flow.repository import FlowRepository
     from kflow.storage.namespace import NamespaceFolders, run_folders
 
@@ -151,6 +158,7 @@ def run_flow(
             home=h.path,
             on_event=on_event,
             flows=FlowRepository(root, preloaded=[flow]),
+            fixtures=fixtures,
         )
         execution = executor.prepare(
             inputs or {}, labels=labels, trigger=dict(trigger) if trigger is not None else None

@@ -562,6 +562,40 @@ def serve(
     _guard(serve_command, host, port, token)
 
 
+@app.command("test")
+def test_(
+    paths: Annotated[
+        Optional[list[Path]],  # noqa: UP045
+        typer.Argument(metavar="PATH", help="Test suite files or folders (default: the current folder).", show_default=False),
+    ] = None,
+    flows_dir: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--flows", metavar="DIR", help="Where the tested flows are (default: among the PATHs)."),
+    ] = None,
+    cases: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--case", metavar="ID", help="Run only this test case (repeatable)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as one JSON object.")] = False,
+    exitfirst: Annotated[bool, typer.Option("-x", "--exitfirst", help="Stop at the first failed or errored case.")] = False,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Keep the executions in the kflow home (default: a temporary one).")
+    ] = False,
+) -> None:
+    """Run Kestra test suites: each test case runs its flow with its fixtures and checks its assertions.
+
+    A test suite is Kestra's YAML (id, namespace, flowId, testCases); its flow is found by
+    namespace and id among the PATHs (or under --flows). Tasks with a fixture do not run.
+
+    Exit code: 0 all cases passed, 1 a case failed or errored, 2 an invalid suite.
+
+    Example: kflow test tests/ --flows flows/ --case extract_should_return_data
+    """
+    from kflow.cli.test import run_tests_command
+
+    _guard(run_tests_command, paths or [], flows_dir, cases or [], as_json, exitfirst, keep)
+
+
 # Command groups: kflow kv ..., kflow secrets ...
 from kflow.cli import kv as _kv  # noqa: E402
 from kflow.cli import secrets as _secrets  # noqa: E402

@@ -17,6 +17,7 @@ kept (its outputs feed later tasks), an unfinished one goes on (see kflow.engine
 from __future__ import annotations
 
 import copy
+import io
 import random
 import sys
 import threading
@@ -26,7 +27,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kflow.engine.context import Services, TaskRunContext, kestra_envs
 from kflow.engine.execution import Execution, StateHistory, TaskRun, iso_instant
@@ -41,6 +42,9 @@ from kflow.states import State, apply_allowances, guess_final_state
 from kflow.storage.base import Storage, execution_prefix, input_prefix, to_uri
 from kflow.store.base import ExecutionStore, LogRecord
 from kflow.tasks.base import ChildGroup, FlowablePlan, FlowableTask, TaskResult, truthy_string
+
+if TYPE_CHECKING:
+    from kflow.testing.suite import Fixtures
 
 MAX_SUBFLOW_DEPTH = 10
 MAX_POOL_THREADS = 64
@@ -134,8 +138,11 @@ class Executor:
         flows: Any = None,
         depth: int = 0,
         secrets: set[str] | None = None,
+        fixtures: Fixtures | None = None,
     ) -> None:
         self.flow = flow
+        # a test case's fixtures (kflow.testing): mocked tasks, inline files
+        self.fixtures = fixtures
         self.store = store
         self.storage = storage
         self.home = home
@@ -220,6 +227,10 @@ class Executor:
             trigger=trigger,
             flow_path=flow.path,
         )
+        if self.fixtures is not None:  # a refused file name: nothing recorded
+            for name, content in self.fixtures.files.items():
+                uri = fixture_file_uri(flow.namespace, flow.id, exec_id, name)
+                self.storage.put(uri, io.BytesIO(content.encode("utf-8")))
         self.execution = execution
         execution.task_runs.bind(self.store, exec_id)
         self.store.create_execution(execution, flow.source)
@@ -279,6 +290,9 @@ class Executor:
         }
         if execution.trigger is not None:
             ctx["trigger"] = execution.trigger.get("variables", {})
+        if self.fixtures is not None and self.fixtures.files:
+            ctx["files"] = {name: fixture_file_uri(flow.namespace, flow.id, execution.id, name)
+                            for name in self.fixtures.files}  # fmt: skip
         self.base_context = ctx
 
     def _collect_secrets(self, flow: Flow, stored: Mapping[str, Any], clear: Mapping[str, Any]) -> None:
@@ -605,6 +619,10 @@ class Executor:
         tr = taken or self._new_taskrun(spec, parent, value, iteration)
         tr.keys = tuple(value_keys(tr, ancestors))  # its record's expression
         ctx = TaskRunContext(self, spec, tr, ancestors)
+        if taken is None and self.fixtures is not None:
+            mocked = self._run_fixture(spec, tr, ctx, ancestors)
+            if mocked is not None:
+                return mocked
         self._kill.enter(ctx)
         try:
             if taken is not None:  # started before the pause: its runIf was evaluated
@@ -649,6 +667,28 @@ class Executor:
         finally:
             self._kill.leave(ctx)
             ctx.cleanup()
+
+    def _run_fixture(
+        self, spec: TaskSpec, tr: TaskRun, ctx: TaskRunContext, ancestors: list[TaskRun]
+    ) -> TaskRun | None:
+        """A task run a test fixture stands for (Kestra's ``handleWorkerTask``): the task
+        does not run (nor its runIf, retries, children); the run takes the fixture's state
+        and its outputs, rendered. None: no fixture matches this run."""
+        assert self.fixtures is not None
+        fixture = next((f for f in self.fixtures.tasks if f.matches(spec.id, tr.value)), None)
+        if fixture is None:
+            return None
+        with self.lock:
+            tr.state.set(State.RUNNING)
+        state, outputs, error = fixture.state, None, None
+        if fixture.outputs is not None:
+            try:
+                outputs = ctx.render(fixture.outputs)
+            except KflowError as exc:
+                state, error = State.FAILED, f"fixture outputs: {exc.message}"
+        self.log(tr, "INFO", f"task {spec.id} not run: a test fixture gives its state ({state})")
+        ctx.cleanup()
+        return self._finish(tr, ancestors, state, outputs, error)
 
     def _take_existing(
         self, spec: TaskSpec, parent: TaskRun | None, value: str | None, iteration: int | None
@@ -1305,6 +1345,11 @@ class _CacheSlot(NamedTuple):
 
     key: str
     settings: Any
+
+
+def fixture_file_uri(namespace: str, flow_id: str, execution_id: str, name: str) -> str:
+    """Where a test fixture's inline file is stored for an execution (``files['name']``)."""
+    return to_uri(f"{execution_prefix(namespace, flow_id, execution_id)}/files/{name}")
 
 
 def _correlation(parent: Execution | None) -> str:

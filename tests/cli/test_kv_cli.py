@@ -39,7 +39,7 @@ def test_set_get_round_trip_with_types():
 
 
 def test_a_run_reads_what_the_cli_set(run_yaml):
-    ok("set", "company", "greeting", "hello", "--description", "shared")
+    ok("set", "company", "greeting", "hello", "--description", "team greeting")
     ex = run_yaml("""
 id: reads
 namespace: company.team

@@ -52,7 +52,7 @@ def test_default_folder_beside_the_flow(write_flow, tmp_path):
 def test_given_folders(write_flow, tmp_path):
     folder(tmp_path, "_files/company.team", {"greet.txt": "default"})
     mine = folder(tmp_path, "mine", {"greet.txt": "given"})
-    other = folder(tmp_path, "shared", {"other.txt": "x"})
+    other = folder(tmp_path, "other_ns", {"other.txt": "x"})
     flow = str(write_flow(FLOW))
     code, doc = run_json(flow, "--namespace-files", str(mine))
     assert code == 0 and doc["outputs"] == {"said": "given|false"}

@@ -139,25 +139,25 @@ tasks:
 
 
 def test_get_searches_parent_namespaces_only_for_the_flows_own(run_yaml):
-    put("company", "shared", "from company")
+    put("company", "inherited", "from company")
     ex = run_yaml("""
 id: inherit
 namespace: company.team.sub
 tasks:
   - id: own
     type: io.kestra.plugin.core.kv.Get
-    key: shared
+    key: inherited
   - id: explicit_own
     type: io.kestra.plugin.core.kv.Get
-    key: shared
+    key: inherited
     namespace: company.team.sub
   - id: other
     type: io.kestra.plugin.core.kv.Get
-    key: shared
+    key: inherited
     namespace: company.team
   - id: parent
     type: io.kestra.plugin.core.kv.Get
-    key: shared
+    key: inherited
     namespace: company
 """)
     assert out(ex, "own") == {"value": "from company"}
@@ -172,13 +172,13 @@ namespace: company.team
 tasks:
   - id: inherited
     type: io.kestra.plugin.core.debug.Return
-    format: "{{ kv('shared') }}"
+    format: "{{ kv('inherited') }}"
   - id: named
     type: io.kestra.plugin.core.debug.Return
-    format: "{{ kv(key='shared', namespace='company') }}"
+    format: "{{ kv(key='inherited', namespace='company') }}"
   - id: no_parent_search
     type: io.kestra.plugin.core.debug.Return
-    format: "{{ kv('shared', 'company.team', false) ?? 'none' }}"
+    format: "{{ kv('inherited', 'company.team', false) ?? 'none' }}"
   - id: lenient
     type: io.kestra.plugin.core.debug.Return
     format: "[{{ kv('nope', errorOnMissing=false) }}]"
@@ -189,7 +189,7 @@ tasks:
 
 
 def test_kv_function(run_yaml):
-    put("company", "shared", "from company")
+    put("company", "inherited", "from company")
     ex = run_yaml(KV_FUNCTION)
     assert out(ex, "inherited") == {"value": "from company"}
     assert out(ex, "named") == {"value": "from company"}
